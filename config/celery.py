@@ -1,0 +1,45 @@
+"""The Celery app: workers and beat for every periodic and background job."""
+
+import logging
+import os
+from typing import Any
+
+from celery import Celery, Task
+from celery.signals import task_postrun, task_prerun
+from django.db import transaction
+
+from config.observability import current_id
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("config")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+log = logging.getLogger(__name__)
+
+
+@task_prerun.connect
+def _tag_logs_with_task_id(task_id: str | None = None, **_: Any) -> None:
+    current_id.set(f"task-{task_id}")
+
+
+@task_postrun.connect
+def _untag_logs(**_: Any) -> None:
+    current_id.set("-")
+
+
+def publish(task: Task, *args: Any) -> bool:
+    """Queue a task now; when the broker cannot be reached, log it and report False."""
+    try:
+        task.apply_async(args=args)
+    except Exception:
+        # The work is already committed to the database; a periodic sweep picks it up.
+        log.warning("could not queue %s%r; left for the sweep", task.name, args, exc_info=True)
+        return False
+    return True
+
+
+def publish_on_commit(task: Task, *args: Any) -> None:
+    """Queue a task once the current transaction commits, never failing the request."""
+    transaction.on_commit(lambda: publish(task, *args))

@@ -1,0 +1,6 @@
+from newsletters.models.consent import ConsentEvent
+from newsletters.models.newsletter import Newsletter
+from newsletters.models.outbox import OutboundEmail
+from newsletters.models.subscriber import Subscriber, Subscription
+
+__all__ = ["ConsentEvent", "Newsletter", "OutboundEmail", "Subscriber", "Subscription"]

@@ -1,0 +1,75 @@
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from newsletters.models.newsletter import Newsletter
+
+
+class SubscriberQuerySet(models.QuerySet["Subscriber"]):
+    def for_email(self, email: str) -> "SubscriberQuerySet":
+        """Match an address case-insensitively, through the unique index on lower(email)."""
+        return self.alias(email_ci=Lower("email")).filter(email_ci=email.lower())
+
+    def lock_for_email(self, email: str) -> "Subscriber":
+        """Return the subscriber for a normalised address, created if new, locked for update.
+
+        INSERT ... ON CONFLICT DO NOTHING followed by SELECT ... FOR UPDATE holds under
+        concurrent signups for one address: the losers wait for the winner and then find its row.
+        Call inside a transaction.
+        """
+        self.bulk_create([Subscriber(email=email)], ignore_conflicts=True)
+        return self.select_for_update().for_email(email).get()
+
+
+class Subscriber(models.Model):
+    email = models.EmailField(max_length=254)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SubscriberQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="subscriber_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Subscription(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending confirmation")
+        ACTIVE = "active", _("Active")
+        UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    newsletter = models.ForeignKey(
+        Newsletter, on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    requested_at = models.DateTimeField(
+        default=timezone.now, help_text=_("When the reader last asked for this list.")
+    )
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscriber", "newsletter"], name="subscription_once_per_list"
+            ),
+        ]
+        indexes = [models.Index(fields=["newsletter", "status"], name="subscription_list_status")]
+
+    def __str__(self) -> str:
+        return f"{self.subscriber} on {self.newsletter}: {self.status}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE

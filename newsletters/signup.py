@@ -1,0 +1,171 @@
+"""Double opt-in: a signup asks, an emailed link confirms."""
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from newsletters import consent, emails
+from newsletters.consent import Provenance
+from newsletters.models import ConsentEvent, Newsletter, OutboundEmail, Subscriber, Subscription
+from newsletters.tokens import TokenExpired, TokenInvalid, make_token, read_token
+
+log = logging.getLogger(__name__)
+
+CONFIRM_PURPOSE = "confirm-subscription"
+# An expired confirmation link can still ask for a fresh one for this long.
+RENEWABLE_FOR = timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class ConfirmationLink:
+    subscriber_id: int
+    newsletter_ids: tuple[int, ...]
+    issued_at: datetime
+
+    def token(self) -> str:
+        return make_token(
+            CONFIRM_PURPOSE,
+            {
+                "s": self.subscriber_id,
+                "n": list(self.newsletter_ids),
+                "t": int(self.issued_at.timestamp()),
+            },
+        )
+
+    def url(self) -> str:
+        return settings.SITE_URL + reverse("newsletters:confirm", args=[self.token()])
+
+    @classmethod
+    def read(cls, token: str) -> "ConfirmationLink":
+        """Raise TokenInvalid, or TokenExpired carrying the link, or return the link."""
+        max_age = timedelta(days=settings.CONFIRMATION_MAX_AGE_DAYS)
+        try:
+            payload = read_token(CONFIRM_PURPOSE, token, max_age, renewable_for=RENEWABLE_FOR)
+        except TokenExpired as expired:
+            raise TokenExpired(cls._from_payload(expired.payload)) from None
+        return cls._from_payload(payload)
+
+    @classmethod
+    def _from_payload(cls, payload: object) -> "ConfirmationLink":
+        if not isinstance(payload, dict):
+            raise TokenInvalid("malformed payload")
+        try:
+            ids = tuple(int(pk) for pk in payload["n"])
+            return cls(
+                subscriber_id=int(payload["s"]),
+                newsletter_ids=ids,
+                issued_at=datetime.fromtimestamp(int(payload["t"]), tz=UTC),
+            )
+        except (KeyError, TypeError, ValueError):
+            raise TokenInvalid("malformed payload") from None
+
+
+def subscribe(email: str, newsletters: Sequence[Newsletter], provenance: Provenance) -> None:
+    """Ask to subscribe a normalised address to some lists; email a confirmation if due.
+
+    The outcome is deliberately not returned: the answer a reader sees must not depend on
+    whether the address was known.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        subscriber = Subscriber.objects.lock_for_email(email)
+        existing = {
+            sub.newsletter_id: sub
+            for sub in subscriber.subscriptions.filter(newsletter__in=newsletters)
+        }
+        asked: list[Subscription] = []
+        for newsletter in newsletters:
+            sub = existing.get(newsletter.pk)
+            if sub is None:
+                sub = Subscription.objects.create(
+                    subscriber=subscriber, newsletter=newsletter, created_at=now, requested_at=now
+                )
+            elif sub.is_active:
+                continue  # already subscribed: stays so, nothing to ask
+            else:
+                # Pending stays pending; unsubscribed stays unsubscribed until confirmed.
+                sub.requested_at = now
+                sub.save(update_fields=["requested_at"])
+            sub.newsletter = newsletter
+            asked.append(sub)
+        if not asked:
+            return
+        consent.record(
+            subscriber, ConsentEvent.Action.REQUESTED, [s.newsletter for s in asked], provenance
+        )
+        if _confirmation_due(subscriber, asked, now):
+            _send_confirmation(subscriber, asked, now)
+
+
+def _confirmation_due(subscriber: Subscriber, asked: Sequence[Subscription], now: datetime) -> bool:
+    """Send again only for lists not covered by a recent email, and a few times a day at most."""
+    fresh_after = now - timedelta(minutes=settings.CONFIRMATION_RESEND_AFTER_MINUTES)
+    if all(s.confirmation_sent_at and s.confirmation_sent_at > fresh_after for s in asked):
+        return False
+    sent_today = OutboundEmail.objects.sent_to_since(
+        subscriber.email, "confirmation", now - timedelta(days=1)
+    ).count()
+    if sent_today >= settings.CONFIRMATION_EMAILS_PER_DAY:
+        log.info("subscriber %s: daily confirmation limit reached", subscriber.pk)
+        return False
+    return True
+
+
+def _send_confirmation(
+    subscriber: Subscriber, asked: Sequence[Subscription], now: datetime
+) -> None:
+    link = ConfirmationLink(
+        subscriber_id=subscriber.pk,
+        newsletter_ids=tuple(s.newsletter_id for s in asked),
+        issued_at=now,
+    )
+    emails.confirmation(subscriber, [s.newsletter for s in asked], link.url())
+    Subscription.objects.filter(pk__in=[s.pk for s in asked]).update(confirmation_sent_at=now)
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    newly: list[Newsletter]
+    already: list[Newsletter]
+
+    @property
+    def newsletters(self) -> list[Newsletter]:
+        return [*self.newly, *self.already]
+
+
+def confirm(link: ConfirmationLink, provenance: Provenance) -> Confirmed:
+    """Make the link's pending lists active; harmless to repeat. Raise TokenInvalid if gone."""
+    now = timezone.now()
+    with transaction.atomic():
+        subscriber = Subscriber.objects.select_for_update().filter(pk=link.subscriber_id).first()
+        if subscriber is None:
+            raise TokenInvalid("subscriber no longer exists")
+        subs = subscriber.subscriptions.filter(
+            newsletter_id__in=link.newsletter_ids
+        ).select_related("newsletter")
+        newly: list[Newsletter] = []
+        already: list[Newsletter] = []
+        for sub in subs:
+            if sub.is_active:
+                already.append(sub.newsletter)
+            elif sub.unsubscribed_at and sub.unsubscribed_at > link.issued_at:
+                continue  # they left after this link was sent; the old link cannot undo that
+            else:
+                sub.status = Subscription.Status.ACTIVE
+                sub.confirmed_at = now
+                sub.save(update_fields=["status", "confirmed_at"])
+                newly.append(sub.newsletter)
+        if newly:
+            consent.record(subscriber, ConsentEvent.Action.CONFIRMED, newly, provenance)
+            emails.welcome(subscriber, newly)
+    return Confirmed(newly=newly, already=already)
+
+
+def newsletters_for(link: ConfirmationLink) -> list[Newsletter]:
+    return list(Newsletter.objects.filter(pk__in=link.newsletter_ids))
