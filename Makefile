@@ -5,8 +5,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-SITE_URL ?= http://127.0.0.1:$(PORT)
-export SITE_URL
 
 # The tests talk to real services: these defaults are the local ones.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
@@ -31,10 +29,10 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo ""
-	@echo "  Open $(SITE_URL)/ (staff: $(SITE_URL)/admin/; make a login with"
+	@echo "  Open $${SITE_URL:-http://127.0.0.1:$(PORT)}/ (staff: /admin/; make a login with"
 	@echo "  $(BIN)/python manage.py createsuperuser). Ctrl-C stops web, worker and beat."
 	@echo ""
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start --port $(PORT)
+	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start --port $(PORT)
 
 chromium:
 	@test -x /usr/bin/chromium || { \

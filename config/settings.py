@@ -192,6 +192,7 @@ UNSUBSCRIBE_MAILTO = env_str("UNSUBSCRIBE_MAILTO")
 
 # Outbox delivery.
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
+OUTBOX_RETRY_BASE_SECONDS = float(env_int("OUTBOX_RETRY_BASE_SECONDS", 30, minimum=1))
 OUTBOX_SWEEP_SECONDS = env_int("OUTBOX_SWEEP_SECONDS", 30, minimum=1)
 CELERY_BEAT_SCHEDULE["sweep-outbox"] = {
     "task": "newsletters.tasks.sweep_outbox",

@@ -114,8 +114,8 @@ def _claim(pk: int) -> OutboundEmail | None:
 
 
 def backoff(attempts: int) -> float:
-    """Seconds to wait after the given number of failed tries: 30 s doubling to an hour."""
-    base: float = min(30 * 2 ** max(attempts - 1, 0), 3600)
+    """Seconds to wait after the given number of failed tries: doubling, up to an hour."""
+    base: float = min(settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), 3600)
     return base * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
 
 

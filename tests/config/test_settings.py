@@ -1,0 +1,82 @@
+"""Production refuses to start without its secrets; with them, check --deploy is clean."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "k" * 30 + "-production-secret-with-enough-entropy-1234567890",
+    "ALLOWED_HOSTS": "news.example.org",
+    "SITE_URL": "https://news.example.org",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+    "REDIS_URL": "redis://127.0.0.1:6379/15",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/14",
+    "EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
+    "ANYMAIL_POSTMARK_SERVER_TOKEN": "server-token",
+    "DEFAULT_FROM_EMAIL": "The Ledger <newsletters@news.example.org>",
+}
+
+
+def manage(*args, env):
+    # The browser tests allow sync database calls beside Playwright's loop; production must not.
+    dropped = {*PRODUCTION, "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    clean = {k: v for k, v in os.environ.items() if k not in dropped}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "missing",
+    ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "EMAIL_BACKEND", "DEFAULT_FROM_EMAIL"],
+)
+def test_production_refuses_to_start_without(missing):
+    env = {k: v for k, v in PRODUCTION.items() if k != missing}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert missing in result.stderr
+
+
+def test_production_refuses_an_esp_backend_without_credentials():
+    env = {k: v for k, v in PRODUCTION.items() if k != "ANYMAIL_POSTMARK_SERVER_TOKEN"}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "ANYMAIL" in result.stderr
+
+
+def test_production_refuses_the_console_email_backend():
+    result = manage(
+        "check",
+        env={**PRODUCTION, "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"},
+    )
+    assert result.returncode != 0
+    assert "only suits development" in result.stderr
+
+
+def test_a_malformed_value_fails_loudly():
+    result = manage("check", env={**PRODUCTION, "DEBUG": "maybe"})
+    assert result.returncode != 0
+    assert "DEBUG must be true or false" in result.stderr
+
+
+def test_development_needs_no_environment_at_all(tmp_path):
+    result = manage("check", env={"VAR_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr

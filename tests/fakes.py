@@ -1,0 +1,33 @@
+"""The one stand-in for the email provider: anymail's own test backend, made to fail on cue."""
+
+import requests
+from anymail.backends.test import EmailBackend as AnymailTestBackend
+from anymail.exceptions import AnymailRecipientsRefused, AnymailRequestsAPIError
+
+
+class FlakyESP(AnymailTestBackend):
+    """Answers like an ESP having a bad day: the next `failures` sends fail with `status`."""
+
+    failures = 0
+    status = 503
+    refuse = False
+    calls = 0
+
+    def send_messages(self, email_messages):
+        FlakyESP.calls += 1
+        if FlakyESP.refuse:
+            raise AnymailRecipientsRefused("all recipients were rejected")
+        if FlakyESP.failures > 0:
+            FlakyESP.failures -= 1
+            response = requests.Response()
+            response.status_code = FlakyESP.status
+            response.reason = (
+                "Service Unavailable" if FlakyESP.status >= 500 else "Too Many Requests"
+            )
+            response._content = b'{"message": "try again later"}'
+            raise AnymailRequestsAPIError("ESP API response", response=response, backend=self)
+        return super().send_messages(email_messages)
+
+    @classmethod
+    def reset(cls, failures=0, status=503, refuse=False):
+        cls.failures, cls.status, cls.refuse, cls.calls = failures, status, refuse, 0

@@ -1,0 +1,55 @@
+"""Redis unreachable at signup time: nothing is lost, and each email goes out once it is back."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.core import mail
+from django.utils import timezone
+
+from config.celery import app
+from newsletters import outbox
+from newsletters.models import OutboundEmail, Subscription
+from tests.conftest import wait_for
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def test_signups_while_redis_is_down_are_kept_and_sent_once_when_it_is_back(
+    client, newsletters, settings, own_redis, broker_at
+):
+    # Both the broker and the cache (rate limits) live on a Redis that is not running.
+    broker_at(own_redis.url)
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": own_redis.url,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    app.conf.task_always_eager = False
+    try:
+        for n in range(3):
+            started = time.monotonic()
+            response = client.post(
+                "/newsletters/", {"email": f"r{n}@example.org", "newsletters": "daily-briefing"}
+            )
+            assert response.status_code == 302
+            assert time.monotonic() - started < 3
+        assert Subscription.objects.filter(status="pending").count() == 3
+        assert OutboundEmail.objects.filter(status="pending").count() == 3
+        assert mail.outbox == []
+        assert outbox.sweep() == 0  # the broker is still down: nothing queued, nothing lost
+
+        own_redis.start()
+        with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False):
+            # Beat's next sweep, a little later.
+            assert outbox.sweep(now=timezone.now() + timedelta(seconds=30)) == 3
+            wait_for(lambda: len(mail.outbox) == 3, timeout=15)
+            assert outbox.sweep(now=timezone.now() + timedelta(seconds=30)) == 0
+            time.sleep(0.5)
+        assert sorted(m.to[0] for m in mail.outbox) == [f"r{n}@example.org" for n in range(3)]
+        assert OutboundEmail.objects.filter(status="sent").count() == 3
+    finally:
+        app.conf.task_always_eager = True
