@@ -10,7 +10,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from newsletters import consent, emails
+from newsletters import consent, emails, suppression
 from newsletters.consent import Provenance
 from newsletters.models import ConsentEvent, Newsletter, OutboundEmail, Subscriber, Subscription
 from newsletters.tokens import TokenExpired, TokenInvalid, make_token, read_token
@@ -163,6 +163,8 @@ def confirm(link: ConfirmationLink, provenance: Provenance) -> Confirmed:
                 newly.append(sub.newsletter)
         if newly:
             consent.record(subscriber, ConsentEvent.Action.CONFIRMED, newly, provenance)
+            # Confirming afresh is the one way back from a bounce, complaint or erasure.
+            suppression.lift(subscriber.email)
             emails.welcome(subscriber, newly)
     return Confirmed(newly=newly, already=already)
 

@@ -2,5 +2,14 @@ from newsletters.models.consent import ConsentEvent
 from newsletters.models.newsletter import Newsletter
 from newsletters.models.outbox import OutboundEmail
 from newsletters.models.subscriber import Subscriber, Subscription
+from newsletters.models.suppression import Suppression, address_hash
 
-__all__ = ["ConsentEvent", "Newsletter", "OutboundEmail", "Subscriber", "Subscription"]
+__all__ = [
+    "ConsentEvent",
+    "Newsletter",
+    "OutboundEmail",
+    "Subscriber",
+    "Subscription",
+    "Suppression",
+    "address_hash",
+]

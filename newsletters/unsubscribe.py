@@ -1,0 +1,36 @@
+"""Leaving lists: honoured at once, recorded in the ledger."""
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+
+from newsletters import consent
+from newsletters.consent import Provenance
+from newsletters.models import ConsentEvent, Newsletter, Subscriber, Subscription
+
+
+def unsubscribe(
+    subscriber: Subscriber, newsletters: Iterable[Newsletter], provenance: Provenance
+) -> list[Newsletter]:
+    """Leave the given lists (pending or active); return the ones actually left."""
+    now = timezone.now()
+    with transaction.atomic():
+        subs = list(
+            subscriber.subscriptions.select_for_update()
+            .filter(newsletter__in=list(newsletters))
+            .exclude(status=Subscription.Status.UNSUBSCRIBED)
+            .select_related("newsletter")
+        )
+        if not subs:
+            return []
+        Subscription.objects.filter(pk__in=[s.pk for s in subs]).update(
+            status=Subscription.Status.UNSUBSCRIBED, unsubscribed_at=now
+        )
+        left = [s.newsletter for s in subs]
+        consent.record(subscriber, ConsentEvent.Action.UNSUBSCRIBED, left, provenance)
+    return left
+
+
+def unsubscribe_all(subscriber: Subscriber, provenance: Provenance) -> list[Newsletter]:
+    return unsubscribe(subscriber, Newsletter.objects.all(), provenance)
