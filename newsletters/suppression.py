@@ -6,7 +6,7 @@ from newsletters import consent
 from newsletters.consent import Provenance
 from newsletters.models import ConsentEvent, Subscriber, Subscription, Suppression, address_hash
 
-_ACTION_FOR_REASON = {
+_ACTION_FOR_REASON: dict[str, str] = {
     Suppression.Reason.BOUNCED: ConsentEvent.Action.BOUNCED,
     Suppression.Reason.SOFT_BOUNCES: ConsentEvent.Action.BOUNCED,
     Suppression.Reason.COMPLAINED: ConsentEvent.Action.COMPLAINED,
@@ -25,7 +25,7 @@ def suppress(email: str, reason: str, provenance: Provenance, detail: str = "") 
         )
         subscriber = Subscriber.objects.for_email(email).first()
         if created and subscriber is not None:
-            action = _ACTION_FOR_REASON.get(reason, ConsentEvent.Action.SUPPRESSED)
+            action = _ACTION_FOR_REASON.get(reason, str(ConsentEvent.Action.SUPPRESSED))
             lists = [
                 s.newsletter
                 for s in subscriber.subscriptions.exclude(
