@@ -19,11 +19,11 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from newsletters import ratelimits, signup
+from newsletters import catalogue, ratelimits, signup
 from newsletters.addresses import INVALID as INVALID_EMAIL
 from newsletters.consent import SIGNUP_WORDING, Provenance
 from newsletters.forms import SignupForm
-from newsletters.models import ConsentEvent, Newsletter
+from newsletters.models import ConsentEvent
 
 MAX_BODY_BYTES = 16_384
 ALMOST_THERE = gettext_lazy(
@@ -98,9 +98,10 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
     except BadRequestBody as exc:
         return _json({"message": str(exc), "errors": exc.errors}, 400)
     form = SignupForm(data)
-    if ratelimits.ip_limited(request, "signup"):
+    valid = form.is_valid()
+    if ratelimits.signup_limited(request, form.cleaned_data["email"] if valid else None):
         return _rate_limited(request, html)
-    if not form.is_valid():
+    if not valid:
         if html:
             return render(
                 request,
@@ -112,11 +113,10 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
         return _json(
             {"message": _("Please correct the errors and try again."), "errors": errors}, 400
         )
-    email = form.cleaned_data["email"]
-    if ratelimits.address_limited(request, "signup", email):
-        return _rate_limited(request, html)
     provenance = Provenance.from_request(request, ConsentEvent.Source.API, SIGNUP_WORDING)
-    signup.subscribe(email, list(form.cleaned_data["newsletters"]), provenance)
+    signup.request_subscription(
+        form.cleaned_data["email"], form.cleaned_data["newsletters"], provenance
+    )
     if html:
         return HttpResponseRedirect(
             settings.SITE_URL + reverse("newsletters:almost_there"), status=303
@@ -147,26 +147,22 @@ def _frame_ancestors(response: HttpResponse) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def embed(request: HttpRequest) -> HttpResponse:
     """A compact form for an iframe on the newsroom's site: ?newsletters=slug,slug narrows it."""
-    wanted = [s for s in request.GET.get("newsletters", "").split(",") if s]
-    offered = Newsletter.objects.offered()
-    if wanted:
-        offered = offered.filter(slug__in=wanted)
+    wanted = {s for s in request.GET.get("newsletters", "").split(",") if s}
+    offered = [n for slug, n in catalogue.offered().items() if not wanted or slug in wanted]
     context: dict[str, Any] = {"wording": SIGNUP_WORDING, "query": request.GET.urlencode()}
     status = 200
     if request.method == "POST":
         if not origin_allowed(request):
             return _frame_ancestors(render(request, "newsletters/embed_refused.html", status=403))
         form = SignupForm(request.POST, newsletters=offered)
-        if ratelimits.ip_limited(request, "signup"):
+        valid = form.is_valid()
+        if ratelimits.signup_limited(request, form.cleaned_data["email"] if valid else None):
             return _frame_ancestors(render(request, "newsletters/embed_too_many.html", status=429))
-        if form.is_valid():
-            email = form.cleaned_data["email"]
-            if ratelimits.address_limited(request, "signup", email):
-                return _frame_ancestors(
-                    render(request, "newsletters/embed_too_many.html", status=429)
-                )
+        if valid:
             provenance = Provenance.from_request(request, ConsentEvent.Source.EMBED, SIGNUP_WORDING)
-            signup.subscribe(email, list(form.cleaned_data["newsletters"]), provenance)
+            signup.request_subscription(
+                form.cleaned_data["email"], form.cleaned_data["newsletters"], provenance
+            )
             return _frame_ancestors(render(request, "newsletters/embed_done.html"))
         status = 400
     else:

@@ -1,9 +1,11 @@
 """Where a change came from and what the reader agreed to: the facts the ledger keeps."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -39,6 +41,7 @@ class Provenance:
     ip: str | None = None
     user_agent: str = ""
     wording: Wording | None = None
+    at: datetime | None = None  # when the reader acted, if not now
 
     @classmethod
     def from_request(
@@ -52,9 +55,6 @@ class Provenance:
             wording=wording,
         )
 
-    def with_wording(self, wording: Wording) -> "Provenance":
-        return replace(self, wording=wording)
-
 
 def record(
     subscriber: Subscriber,
@@ -64,9 +64,11 @@ def record(
 ) -> None:
     """Append one ledger line per list (or one for the whole subscriber with None)."""
     wording = provenance.wording
+    at = provenance.at or timezone.now()
     ConsentEvent.objects.bulk_create(
         ConsentEvent(
             subscriber=subscriber,
+            at=at,
             newsletter=newsletter,
             action=action,
             source=provenance.source,

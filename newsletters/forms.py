@@ -1,40 +1,69 @@
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from newsletters.addresses import MAX_LENGTH, normalise_email
+from newsletters import catalogue
+from newsletters.addresses import normalise_email
 from newsletters.models import Newsletter
 
 MAX_LISTS_PER_SIGNUP = 30
 
 
-class NewsletterChoiceField(forms.ModelMultipleChoiceField):
-    def clean(self, value: Any) -> Any:
-        if isinstance(value, list | tuple) and len(value) > MAX_LISTS_PER_SIGNUP:
-            raise ValidationError(_("Choose fewer newsletters."), code="too_many")
-        return super().clean(value)
+class NewsletterChoiceField(forms.Field):
+    """Newsletters by slug, checked against the lists on offer; cleans to Newsletter objects."""
+
+    widget = forms.CheckboxSelectMultiple
+    default_error_messages = {
+        "required": _("Choose at least one newsletter."),
+        "invalid_choice": _("There is no newsletter called “%(value)s”."),
+        "invalid_list": _("Choose newsletters from the list."),
+        "too_many": _("Choose fewer newsletters."),
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.choices: dict[str, Newsletter] | None = None  # None: everything on offer
+
+    def available(self) -> dict[str, Newsletter]:
+        return catalogue.offered() if self.choices is None else self.choices
+
+    def to_python(self, value: Any) -> list[str]:
+        if value in self.empty_values:
+            return []
+        if isinstance(value, str):
+            return [value]
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise ValidationError(self.error_messages["invalid_list"], code="invalid_list")
+        return list(dict.fromkeys(value))
+
+    def clean(self, value: Any) -> list[Newsletter]:
+        slugs = self.to_python(value)
+        if not slugs and self.required:
+            raise ValidationError(self.error_messages["required"], code="required")
+        if len(slugs) > MAX_LISTS_PER_SIGNUP:
+            raise ValidationError(self.error_messages["too_many"], code="too_many")
+        available = self.available()
+        for slug in slugs:
+            if slug not in available:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": slug[:60]},
+                )
+        return [available[slug] for slug in slugs]
 
 
 class SignupForm(forms.Form):
     email = forms.CharField(
         label=_("Email address"),
         # No max_length here: normalise_email refuses long input with a clearer message.
-        widget=forms.EmailInput(attrs={"autocomplete": "email", "maxlength": MAX_LENGTH}),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "maxlength": 254}),
         error_messages={"required": _("Please enter your email address.")},
     )
-    newsletters = NewsletterChoiceField(
-        label=_("Newsletters"),
-        queryset=Newsletter.objects.offered(),
-        to_field_name="slug",
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={
-            "required": _("Choose at least one newsletter."),
-            "invalid_choice": _("There is no newsletter called “%(value)s”."),
-            "invalid_list": _("Choose newsletters from the list."),
-        },
-    )
+    newsletters = NewsletterChoiceField(label=_("Newsletters"))
     # The honeypot: hidden from people, filled in by naive bots.
     website = forms.CharField(
         label=_("Leave this field empty"),
@@ -42,10 +71,17 @@ class SignupForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
 
-    def __init__(self, *args: Any, newsletters: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, newsletters: Sequence[Newsletter] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.newsletter_field = cast(NewsletterChoiceField, self.fields["newsletters"])
         if newsletters is not None:
-            self.fields["newsletters"].queryset = newsletters  # type: ignore[attr-defined]
+            self.newsletter_field.choices = {n.slug: n for n in newsletters}
+
+    @property
+    def newsletter_choices(self) -> list[Newsletter]:
+        return list(self.newsletter_field.available().values())
 
     def clean_email(self) -> str:
         return normalise_email(self.cleaned_data["email"])
@@ -57,7 +93,3 @@ class SignupForm(forms.Form):
                 code="honeypot",
             )
         return ""
-
-
-class RenewForm(forms.Form):
-    """A button with no fields: the link itself says what to renew."""

@@ -27,7 +27,12 @@ PERMANENT_ERRORS: tuple[type[Exception], ...] = (AnymailRecipientsRefused, Anyma
 
 def render_email(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
     """Render templates/emails/<template>/{subject.txt, body.txt, body.html}."""
-    context = {"NEWSROOM_NAME": settings.NEWSROOM_NAME, "SITE_URL": settings.SITE_URL, **context}
+    context = {
+        "NEWSROOM_NAME": settings.NEWSROOM_NAME,
+        "SITE_URL": settings.SITE_URL,
+        "LANGUAGE_CODE": translation.get_language() or settings.LANGUAGE_CODE,
+        **context,
+    }
     subject = render_to_string(f"emails/{template}/subject.txt", context)
     text = render_to_string(f"emails/{template}/body.txt", context)
     html = render_to_string(f"emails/{template}/body.html", context)

@@ -8,11 +8,19 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from config.celery import publish, publish_on_commit
 from newsletters import consent, emails, suppression
-from newsletters.consent import Provenance
-from newsletters.models import ConsentEvent, Newsletter, OutboundEmail, Subscriber, Subscription
+from newsletters.consent import Provenance, Wording
+from newsletters.models import (
+    ConsentEvent,
+    Newsletter,
+    OutboundEmail,
+    SignupRequest,
+    Subscriber,
+    Subscription,
+)
 from newsletters.tokens import TokenExpired, TokenInvalid, make_token, read_token
 
 log = logging.getLogger(__name__)
@@ -64,6 +72,61 @@ class ConfirmationLink:
             )
         except (KeyError, TypeError, ValueError):
             raise TokenInvalid("malformed payload") from None
+
+
+def request_subscription(
+    email: str, newsletters: Sequence[Newsletter], provenance: Provenance
+) -> SignupRequest:
+    """Commit a reader's signup as submitted and have a worker process it.
+
+    This is all a signup request does: one INSERT. The rest (subscriber, subscriptions, ledger,
+    confirmation email) happens in process_request, off the reader's request.
+    """
+    wording = provenance.wording
+    request = SignupRequest.objects.create(
+        email=email,
+        newsletter_ids=[n.pk for n in newsletters],
+        source=provenance.source,
+        source_detail=provenance.detail,
+        ip=provenance.ip,
+        user_agent=provenance.user_agent,
+        wording=str(wording.text) if wording else "",
+        wording_version=wording.version if wording else "",
+        language=translation.get_language() or "",
+    )
+    from newsletters.tasks import process_signup
+
+    publish_on_commit(process_signup, request.pk)
+    return request
+
+
+def process_request(pk: int) -> bool:
+    """Turn a committed signup request into subscriptions; safe to run any number of times."""
+    with transaction.atomic():
+        request = (
+            SignupRequest.objects.select_for_update(skip_locked=True)
+            .unprocessed()
+            .filter(pk=pk)
+            .first()
+        )
+        if request is None:
+            return False
+        # A list hidden since the form was shown takes no new signups; who may join which list
+        # was checked where the reader submitted.
+        newsletters = list(Newsletter.objects.filter(is_public=True, pk__in=request.newsletter_ids))
+        provenance = Provenance(
+            source=request.source,
+            detail=request.source_detail,
+            ip=request.ip,
+            user_agent=request.user_agent,
+            wording=Wording(version=request.wording_version, text=request.wording),
+            at=request.created_at,
+        )
+        with translation.override(request.language or None):
+            subscribe(request.email, newsletters, provenance)
+        request.processed_at = timezone.now()
+        request.save(update_fields=["processed_at"])
+    return True
 
 
 def subscribe(email: str, newsletters: Sequence[Newsletter], provenance: Provenance) -> None:
@@ -171,3 +234,16 @@ def confirm(link: ConfirmationLink, provenance: Provenance) -> Confirmed:
 
 def newsletters_for(link: ConfirmationLink) -> list[Newsletter]:
     return list(Newsletter.objects.filter(pk__in=link.newsletter_ids))
+
+
+def sweep_requests(now: datetime | None = None) -> int:
+    """Queue signup requests whose on-commit queueing never reached a worker."""
+    from newsletters.tasks import process_signup
+
+    due = SignupRequest.objects.due(now or timezone.now(), timedelta(seconds=5))
+    count = 0
+    for pk in due.order_by("created_at").values_list("pk", flat=True)[:5000]:
+        if not publish(process_signup, pk):
+            break
+        count += 1
+    return count

@@ -4,7 +4,7 @@ from typing import Any
 
 from celery import shared_task
 
-from newsletters import outbox
+from newsletters import outbox, signup
 
 
 @shared_task(bind=True, max_retries=None, acks_late=True)
@@ -17,7 +17,13 @@ def send_email(self: Any, outbound_email_id: int) -> bool:
     return attempt.sent
 
 
+@shared_task(acks_late=True)
+def process_signup(signup_request_id: int) -> bool:
+    """Turn a committed signup into subscriptions and its confirmation email."""
+    return signup.process_request(signup_request_id)
+
+
 @shared_task
 def sweep_outbox() -> int:
-    """Queue outbox rows that were never picked up or whose worker died."""
-    return outbox.sweep()
+    """Queue signups and emails that were never picked up or whose worker died."""
+    return signup.sweep_requests() + outbox.sweep()

@@ -18,14 +18,14 @@ RATE_LIMITED_STATUS = 429
 def signup_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = SignupForm(request.POST)
-        if ratelimits.ip_limited(request, "signup"):
+        valid = form.is_valid()
+        if ratelimits.signup_limited(request, form.cleaned_data["email"] if valid else None):
             return _too_many(request)
-        if form.is_valid():
-            email = form.cleaned_data["email"]
-            if ratelimits.address_limited(request, "signup", email):
-                return _too_many(request)
+        if valid:
             provenance = Provenance.from_request(request, ConsentEvent.Source.FORM, SIGNUP_WORDING)
-            signup.subscribe(email, list(form.cleaned_data["newsletters"]), provenance)
+            signup.request_subscription(
+                form.cleaned_data["email"], form.cleaned_data["newsletters"], provenance
+            )
             return redirect("newsletters:almost_there")
         status = 400
     else:
@@ -87,16 +87,16 @@ def renew_confirmation(request: HttpRequest, token: str) -> HttpResponse:
         link = expired.payload
     except TokenInvalid:
         return _invalid_link(request)
-    if ratelimits.ip_limited(request, "signup"):
-        return _too_many(request)
     subscriber = Subscriber.objects.filter(pk=link.subscriber_id).first()
     newsletters = list(Newsletter.objects.offered().filter(pk__in=link.newsletter_ids))
     if subscriber is None or not newsletters:
         return _invalid_link(request)
+    if ratelimits.signup_limited(request, subscriber.email):
+        return _too_many(request)
     provenance = Provenance.from_request(
         request, ConsentEvent.Source.EMAIL_LINK, SIGNUP_WORDING, detail="renewed confirmation link"
     )
-    signup.subscribe(subscriber.email, newsletters, provenance)
+    signup.request_subscription(subscriber.email, newsletters, provenance)
     return redirect("newsletters:almost_there")
 
 

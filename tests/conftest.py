@@ -30,10 +30,14 @@ def _email_through_anymail(settings):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Rate-limit counters live in Redis; each test starts with none."""
+    """Rate-limit counters live in Redis and lists in memory; each test starts with neither."""
+    from newsletters import catalogue
+
     cache.clear()
+    catalogue.forget()
     yield
     cache.clear()
+    catalogue.forget()
 
 
 @pytest.fixture

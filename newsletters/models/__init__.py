@@ -1,6 +1,7 @@
 from newsletters.models.consent import ConsentEvent
 from newsletters.models.newsletter import Newsletter
 from newsletters.models.outbox import OutboundEmail
+from newsletters.models.signup_request import SignupRequest
 from newsletters.models.subscriber import Subscriber, Subscription
 from newsletters.models.suppression import Suppression, address_hash
 
@@ -8,6 +9,7 @@ __all__ = [
     "ConsentEvent",
     "Newsletter",
     "OutboundEmail",
+    "SignupRequest",
     "Subscriber",
     "Subscription",
     "Suppression",

@@ -9,8 +9,8 @@ from django.core import mail
 from django.utils import timezone
 
 from config.celery import app
-from newsletters import outbox
-from newsletters.models import OutboundEmail, Subscription
+from newsletters import outbox, signup
+from newsletters.models import OutboundEmail, SignupRequest, Subscription
 from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -37,17 +37,20 @@ def test_signups_while_redis_is_down_are_kept_and_sent_once_when_it_is_back(
             )
             assert response.status_code == 302
             assert time.monotonic() - started < 3
-        assert Subscription.objects.filter(status="pending").count() == 3
-        assert OutboundEmail.objects.filter(status="pending").count() == 3
+        # Each signup is committed as submitted; the worker that would process it is unreachable.
+        assert SignupRequest.objects.unprocessed().count() == 3
         assert mail.outbox == []
-        assert outbox.sweep() == 0  # the broker is still down: nothing queued, nothing lost
+        later = timezone.now() + timedelta(seconds=30)
+        assert signup.sweep_requests(now=later) == 0  # still down: nothing queued, nothing lost
 
         own_redis.start()
         with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False):
             # Beat's next sweep, a little later.
-            assert outbox.sweep(now=timezone.now() + timedelta(seconds=30)) == 3
+            assert signup.sweep_requests(now=later) == 3
             wait_for(lambda: len(mail.outbox) == 3, timeout=15)
-            assert outbox.sweep(now=timezone.now() + timedelta(seconds=30)) == 0
+            assert Subscription.objects.filter(status="pending").count() == 3
+            assert signup.sweep_requests(now=later) == 0
+            assert outbox.sweep(now=later) == 0
             time.sleep(0.5)
         assert sorted(m.to[0] for m in mail.outbox) == [f"r{n}@example.org" for n in range(3)]
         assert OutboundEmail.objects.filter(status="sent").count() == 3

@@ -10,7 +10,7 @@ from newsletters.models import ConsentEvent, OutboundEmail, Subscriber, Subscrip
 from newsletters.tokens import make_token
 from tests.conftest import link_in
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture

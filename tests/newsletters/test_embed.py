@@ -2,7 +2,7 @@ import pytest
 
 from newsletters.models import Subscriber
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 URL = "/newsletters/embed/"
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from newsletters.models import ConsentEvent, OutboundEmail, Subscriber, Subscription
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 URL = "/newsletters/"
 

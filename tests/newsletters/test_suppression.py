@@ -7,7 +7,7 @@ from newsletters.models import ConsentEvent, Subscriber, Subscription, Suppressi
 from newsletters.unsubscribe import unsubscribe, unsubscribe_all
 from tests.conftest import link_in
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 ESP = Provenance(source="esp", detail="postmark")
 

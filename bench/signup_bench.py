@@ -1,0 +1,345 @@
+"""Signup throughput and commit-to-email latency, against a bare one-INSERT view in the same run.
+
+    .venv/bin/python bench/signup_bench.py [--seconds 20] [--connections 16]
+
+Part 1 drives POST /api/v1/subscriptions and the bare view (same middleware, same JSON body, one
+INSERT) under gunicorn with 4 sync workers, on PostgreSQL and Redis, with wrk at 16 connections,
+and prints requests/s, p99 and the ratio. Part 2 sends a steady 100 signups/s for a while with a
+Celery worker running and prints how long each confirmation took from its commit to reaching the
+email backend (a recording stand-in for the ESP).
+
+Needs: PostgreSQL and Redis on localhost, and wrk (apt-get install wrk).
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from datetime import datetime
+from http.client import HTTPConnection
+from pathlib import Path
+
+import psycopg
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+DB_NAME = "bench_signup"
+PG = "postgres://postgres@127.0.0.1:5432"
+RECORD_URL = "redis://127.0.0.1:6379/11"
+
+WRK_SCRIPT = """
+local counter = 0
+local thread_counter = 0
+local run = "run"
+function init(args) run = args[1] end
+function setup(thread) thread:set("tid", thread_counter); thread_counter = thread_counter + 1 end
+function request()
+  counter = counter + 1
+  local body = '{"email": "r' .. tid .. '-' .. counter .. '-' .. run .. '@bench.example.org",'
+    .. ' "newsletters": ["daily-briefing", "editors-picks"]}'
+  return wrk.format("POST", wrk.path, {["Content-Type"] = "application/json"}, body)
+end
+"""
+
+
+def environment(port: int, var_dir: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-" + "x" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SITE_URL": f"http://127.0.0.1:{port}",
+        "SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": f"{PG}/{DB_NAME}",
+        "REDIS_URL": "redis://127.0.0.1:6379/12",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/13",
+        "EMAIL_BACKEND": "bench.backends.RecordingBackend",
+        "DEFAULT_FROM_EMAIL": "Bench <bench@example.org>",
+        "BENCH_RECORD_URL": RECORD_URL,
+        "SIGNUP_RATE_PER_IP": "100000000/s",
+        "SIGNUP_RATE_PER_ADDRESS": "100000/h",
+        "VAR_DIR": var_dir,
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def prepare_database(env: dict[str, str]) -> None:
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
+        if not exists:
+            conn.execute(f"CREATE DATABASE {DB_NAME}")
+    manage = [PYTHON, "manage.py"]
+    subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    subprocess.run([*manage, "seed_demo"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([*manage, "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    with psycopg.connect(f"{PG}/{DB_NAME}", autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS bench_bare "
+            "(id bigserial PRIMARY KEY, email varchar(254) NOT NULL,"
+            " created_at timestamptz DEFAULT now())"
+        )
+        conn.execute(
+            "TRUNCATE bench_bare, newsletters_signuprequest, newsletters_consentevent,"
+            " newsletters_subscription, newsletters_outboundemail, newsletters_subscriber"
+        )
+        conn.execute("VACUUM ANALYZE")
+    redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()
+    redis.Redis.from_url(env["REDIS_URL"]).flushdb()
+    redis.Redis.from_url(RECORD_URL).flushdb()
+
+
+def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def wait_until_up(url: str) -> None:
+    for _ in range(200):
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - localhost
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} did not come up")
+
+
+def wrk(url: str, seconds: int, connections: int, script: str) -> dict[str, float]:
+    result = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            script,
+            url,
+            "--",
+            uuid.uuid4().hex[:8],
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = result.stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors:.*", out)
+    return {
+        "rps": rps,
+        "p50": p50,
+        "p99": p99,
+        "non_2xx": float(bad.group(1)) if bad else 0.0,
+        "socket_errors": 0.0
+        if not errors
+        else float(sum(int(n) for n in re.findall(r"\d+", errors.group(0)))),
+    }
+
+
+def _ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def throughput(port: int, seconds: int, connections: int, rounds: int) -> None:
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(WRK_SCRIPT)
+        script = handle.name
+    print(f"\n== Part 1: {connections} connections, {seconds}s per run, gunicorn 4 sync workers")
+    for label, path in [
+        ("warm-up bare", "/bench/bare"),
+        ("warm-up signup", "/api/v1/subscriptions"),
+    ]:
+        wrk(base + path, 3, connections, script)
+        print(f"  {label} done")
+    bare_runs, signup_runs = [], []
+    for n in range(rounds):
+        bare_runs.append(wrk(base + "/bench/bare", seconds, connections, script))
+        signup_runs.append(wrk(base + "/api/v1/subscriptions", seconds, connections, script))
+        print(
+            f"  round {n + 1}: bare {bare_runs[-1]['rps']:.0f} req/s"
+            f" p99 {bare_runs[-1]['p99']:.1f} ms;"
+            f" signup {signup_runs[-1]['rps']:.0f} req/s p99 {signup_runs[-1]['p99']:.1f} ms"
+        )
+    bare = max(bare_runs, key=lambda r: r["rps"])
+    signup = max(signup_runs, key=lambda r: r["rps"])
+    failures = sum(r["non_2xx"] + r["socket_errors"] for r in signup_runs + bare_runs)
+    print(
+        f"  bare view (1 INSERT): {bare['rps']:8.0f} req/s"
+        f"  p50 {bare['p50']:6.1f} ms  p99 {bare['p99']:6.1f} ms"
+    )
+    print(
+        f"  signup POST:          {signup['rps']:8.0f} req/s"
+        f"  p50 {signup['p50']:6.1f} ms  p99 {signup['p99']:6.1f} ms"
+    )
+    print(
+        f"  ratio signup/bare:    {signup['rps'] / bare['rps']:.2f}x"
+        "   (target >= 0.70x; p99 target < 50 ms)"
+    )
+    print(f"  errors (non-2xx or socket): {failures:.0f}")
+    os.unlink(script)
+
+
+def steady_latency(port: int, env: dict[str, str], seconds: int, rate: int) -> None:
+    print(f"\n== Part 2: steady {rate} signups/s for {seconds}s with a Celery worker running")
+    # Part 1 left signups for a worker that never ran: start from an empty queue and tables.
+    with psycopg.connect(f"{PG}/{DB_NAME}", autocommit=True) as conn:
+        conn.execute(
+            "TRUNCATE newsletters_signuprequest, newsletters_consentevent,"
+            " newsletters_subscription,"
+            " newsletters_outboundemail, newsletters_subscriber"
+        )
+        start_id = 0
+    redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()
+    redis.Redis.from_url(RECORD_URL).delete("bench:handed-off")
+    worker = start(
+        [
+            PYTHON,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--loglevel",
+            "WARNING",
+            "--concurrency",
+            "2",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        env,
+    )
+    time.sleep(4)  # let the worker connect before timing anything
+    total = rate * seconds
+    threads = 4
+    errors: list[str] = []
+    begin = time.perf_counter() + 0.5
+
+    def drive(offset: int) -> None:
+        for n in range(offset, total, threads):
+            due = begin + n / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            body = json.dumps(
+                {
+                    "email": f"steady-{n}-{uuid.uuid4().hex[:6]}@bench.example.org",
+                    "newsletters": ["weekly-explainer"],
+                }
+            )
+            conn = HTTPConnection("127.0.0.1", port, timeout=10)
+            try:
+                conn.request(
+                    "POST", "/api/v1/subscriptions", body, {"Content-Type": "application/json"}
+                )
+                status = conn.getresponse().status
+                if status != 202:
+                    errors.append(str(status))
+            except OSError as exc:
+                errors.append(repr(exc))
+            finally:
+                conn.close()
+
+    pool = [threading.Thread(target=drive, args=(i,)) for i in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    achieved = total / (time.perf_counter() - begin)
+    record = redis.Redis.from_url(RECORD_URL, decode_responses=True)
+    deadline = time.time() + 60
+    while record.llen("bench:handed-off") < total and time.time() < deadline:
+        time.sleep(0.2)
+    stop(worker)
+    handed: dict[str, str] = {}
+    for line in record.lrange("bench:handed-off", 0, -1):
+        key, at = str(line).split(" ")
+        handed[key] = at
+    with psycopg.connect(f"{PG}/{DB_NAME}") as conn:
+        rows = conn.execute(
+            "SELECT key, created_at FROM newsletters_outboundemail WHERE id > %s", [start_id]
+        ).fetchall()
+    latencies = sorted(
+        (float(handed[key]) - created.timestamp()) * 1000 for key, created in rows if key in handed
+    )
+    if not latencies:
+        raise SystemExit("no email reached the backend")
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    print(
+        f"  offered {achieved:.0f} signups/s; {len(rows)} confirmations queued,"
+        f" {len(latencies)} handed off;"
+        f" request errors: {len(errors)}"
+    )
+    print(
+        f"  commit -> email backend: p50 {statistics.median(latencies):.1f} ms,"
+        f" p99 {p99:.1f} ms, max {latencies[-1]:.1f} ms   (target p99 < 250 ms)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--steady-seconds", type=int, default=30)
+    parser.add_argument("--rate", type=int, default=100)
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    var_dir = tempfile.mkdtemp(prefix="bench-signup-")
+    env = environment(args.port, var_dir)
+    prepare_database(env)
+    print(f"signup benchmark, {datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} cores")
+    web = start(
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "--workers",
+            "4",
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--log-level",
+            "warning",
+        ],
+        env,
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{args.port}/healthz")
+        throughput(args.port, args.seconds, args.connections, args.rounds)
+        steady_latency(args.port, env, args.steady_seconds, args.rate)
+    finally:
+        stop(web)
+        shutil.rmtree(var_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone, translation
+
+from newsletters import signup
+from newsletters.consent import SIGNUP_WORDING, Provenance
+from newsletters.models import ConsentEvent, OutboundEmail, Subscriber
+
+pytestmark = pytest.mark.django_db
+
+FORM = Provenance(
+    source="form", detail="https://news.example/a", ip="203.0.113.9", wording=SIGNUP_WORDING
+)
+
+
+def test_a_signup_is_committed_as_submitted_and_processed_once(
+    newsletters, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        request = signup.request_subscription(
+            "reader@example.org", [newsletters["daily-briefing"]], FORM
+        )
+    assert len(queued) == 1  # one task, queued after commit
+    assert Subscriber.objects.count() == 0
+    assert request.newsletter_ids == [newsletters["daily-briefing"].pk]
+
+    with time_machine.travel(timezone.now() + timedelta(seconds=3)):
+        assert signup.process_request(request.pk)
+    assert not signup.process_request(request.pk)
+    subscriber = Subscriber.objects.get()
+    assert subscriber.subscriptions.get().status == "pending"
+    event = ConsentEvent.objects.get()
+    assert event.at == request.created_at  # when the reader acted, not when it was processed
+    assert (event.ip, event.source_detail) == ("203.0.113.9", "https://news.example/a")
+    assert event.wording == str(SIGNUP_WORDING.text)
+    assert OutboundEmail.objects.filter(kind="confirmation").count() == 1
+
+
+def test_a_list_hidden_before_processing_takes_no_signup(newsletters):
+    request = signup.request_subscription(
+        "reader@example.org", [newsletters["editors-picks"]], FORM
+    )
+    newsletters["editors-picks"].is_public = False
+    newsletters["editors-picks"].save()
+    assert signup.process_request(request.pk)
+    assert not Subscriber.objects.filter(subscriptions__isnull=False).exists()
+    assert OutboundEmail.objects.count() == 0
+
+
+def test_the_confirmation_is_written_in_the_readers_language(newsletters):
+    with translation.override("uk"):
+        request = signup.request_subscription(
+            "reader@example.org", [newsletters["daily-briefing"]], FORM
+        )
+    assert request.language == "uk"
+    signup.process_request(request.pk)
+    assert '<html lang="uk">' in OutboundEmail.objects.get().html_body
+
+
+def test_the_sweep_queues_requests_that_missed_their_worker(newsletters):
+    request = signup.request_subscription(
+        "reader@example.org", [newsletters["daily-briefing"]], FORM
+    )
+    assert signup.sweep_requests() == 0  # a few seconds' grace for the on-commit queueing
+    assert signup.sweep_requests(now=timezone.now() + timedelta(seconds=10)) == 1
+    request.refresh_from_db()
+    assert request.processed_at is not None
+    assert signup.sweep_requests(now=timezone.now() + timedelta(seconds=10)) == 0
