@@ -204,6 +204,12 @@ CONFIRMATION_MAX_AGE_DAYS = env_int("CONFIRMATION_MAX_AGE_DAYS", 7, minimum=1)
 CONFIRMATION_EMAILS_PER_DAY = env_int("CONFIRMATION_EMAILS_PER_DAY", 3, minimum=1)
 CONFIRMATION_RESEND_AFTER_MINUTES = env_int("CONFIRMATION_RESEND_AFTER_MINUTES", 10, minimum=0)
 
+# Readers' own links: the preferences page (in every list email) and asking for it by address.
+PREFERENCES_LINK_MAX_AGE_DAYS = env_int("PREFERENCES_LINK_MAX_AGE_DAYS", 365, minimum=1)
+PREFERENCES_LINK_RATE_PER_IP = env_str("PREFERENCES_LINK_RATE_PER_IP", "10/10m")
+PREFERENCES_LINK_RATE_PER_ADDRESS = env_str("PREFERENCES_LINK_RATE_PER_ADDRESS", "3/h")
+PREFERENCES_LINK_EMAILS_PER_DAY = env_int("PREFERENCES_LINK_EMAILS_PER_DAY", 5, minimum=1)
+
 # The newsroom's own sites, allowed to post signups across origins and to frame the embed.
 EMBED_ALLOWED_ORIGINS = env_list("EMBED_ALLOWED_ORIGINS")
 for _origin in EMBED_ALLOWED_ORIGINS:

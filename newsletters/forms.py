@@ -61,3 +61,34 @@ class SignupForm(forms.Form):
 
 class RenewForm(forms.Form):
     """A button with no fields: the link itself says what to renew."""
+
+
+class PreferencesForm(forms.Form):
+    """The lists a reader keeps; choices are the lists offered plus those they are on."""
+
+    newsletters = NewsletterChoiceField(
+        label=_("Your newsletters"),
+        queryset=Newsletter.objects.none(),
+        to_field_name="slug",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": _("There is no newsletter called “%(value)s” to choose here."),
+            "invalid_list": _("Choose newsletters from the list."),
+        },
+    )
+
+    def __init__(self, *args: Any, choices: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["newsletters"].queryset = choices  # type: ignore[attr-defined]
+
+
+class PreferencesLinkForm(forms.Form):
+    email = forms.CharField(
+        label=_("Email address"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "maxlength": MAX_LENGTH}),
+        error_messages={"required": _("Please enter your email address.")},
+    )
+
+    def clean_email(self) -> str:
+        return normalise_email(self.cleaned_data["email"])

@@ -75,6 +75,8 @@ def subscribe(email: str, newsletters: Sequence[Newsletter], provenance: Provena
     now = timezone.now()
     with transaction.atomic():
         subscriber = Subscriber.objects.lock_for_email(email)
+        # A suppressed address gets no list email until it confirms afresh, active lists too.
+        suppressed = suppression.is_suppressed(email)
         existing = {
             sub.newsletter_id: sub
             for sub in subscriber.subscriptions.filter(newsletter__in=newsletters)
@@ -86,7 +88,7 @@ def subscribe(email: str, newsletters: Sequence[Newsletter], provenance: Provena
                 sub = Subscription.objects.create(
                     subscriber=subscriber, newsletter=newsletter, created_at=now, requested_at=now
                 )
-            elif sub.is_active:
+            elif sub.is_active and not suppressed:
                 continue  # already subscribed: stays so, nothing to ask
             else:
                 # Pending stays pending; unsubscribed stays unsubscribed until confirmed.
@@ -151,8 +153,10 @@ def confirm(link: ConfirmationLink, provenance: Provenance) -> Confirmed:
         ).select_related("newsletter")
         newly: list[Newsletter] = []
         already: list[Newsletter] = []
+        # For a suppressed address, confirming an active list is the fresh consent that lifts it.
+        suppressed = suppression.is_suppressed(subscriber.email)
         for sub in subs:
-            if sub.is_active:
+            if sub.is_active and not suppressed:
                 already.append(sub.newsletter)
             elif sub.unsubscribed_at and sub.unsubscribed_at > link.issued_at:
                 continue  # they left after this link was sent; the old link cannot undo that
