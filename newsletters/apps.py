@@ -6,3 +6,11 @@ class NewslettersConfig(AppConfig):
     name = "newsletters"
     verbose_name = _("Newsletters")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from anymail.signals import inbound, tracking
+
+        from newsletters import esp_events
+
+        tracking.connect(esp_events.handle_tracking, dispatch_uid="newsletters.tracking")
+        inbound.connect(esp_events.handle_inbound, dispatch_uid="newsletters.inbound")

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -21,11 +23,23 @@ class SubscriberQuerySet(models.QuerySet["Subscriber"]):
         self.bulk_create([Subscriber(email=email)], ignore_conflicts=True)
         return self.select_for_update().for_email(email).get()
 
+    def delivered(self, email: str, at: datetime) -> int:
+        """A message reached the address: a run of soft bounces before it is broken."""
+        return (
+            self.for_email(email)
+            .filter(soft_bounces__gt=0, soft_bounced_at__lt=at)
+            .update(soft_bounces=0, soft_bounced_at=None)
+        )
+
 
 class Subscriber(models.Model):
     email = models.EmailField(max_length=254)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    soft_bounces = models.PositiveSmallIntegerField(
+        default=0, help_text=_("Soft bounces in a row, since the last delivery.")
+    )
+    soft_bounced_at = models.DateTimeField(null=True, blank=True)
 
     objects = SubscriberQuerySet.as_manager()
 
@@ -36,6 +50,22 @@ class Subscriber(models.Model):
 
     def __str__(self) -> str:
         return self.email
+
+    def count_soft_bounce(self, at: datetime) -> int:
+        """Add a soft bounce to the run and return its length; call with the row locked.
+
+        An event no newer than the last one counted is a repeat (ESPs retry webhooks) or
+        arrived out of order, and is not counted again.
+        """
+        if self.soft_bounced_at is None or at > self.soft_bounced_at:
+            self.soft_bounces += 1
+            self.soft_bounced_at = at
+            self.save(update_fields=["soft_bounces", "soft_bounced_at", "updated_at"])
+        return self.soft_bounces
+
+    def end_soft_bounce_run(self) -> None:
+        self.soft_bounces = 0
+        self.save(update_fields=["soft_bounces", "updated_at"])
 
 
 class Subscription(models.Model):
