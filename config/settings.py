@@ -223,6 +223,13 @@ PREFERENCES_LINK_EMAILS_PER_DAY = env_int("PREFERENCES_LINK_EMAILS_PER_DAY", 5, 
 # so does this many soft bounces in a row with no delivery between them.
 SOFT_BOUNCE_LIMIT = env_int("SOFT_BOUNCE_LIMIT", 3, minimum=1)
 
+# Signups never confirmed are purged after this many days (the ledger keeps that they were).
+PENDING_PURGE_DAYS = env_int("PENDING_PURGE_DAYS", 30, minimum=1)
+CELERY_BEAT_SCHEDULE["purge-unconfirmed"] = {
+    "task": "newsletters.tasks.purge_unconfirmed",
+    "schedule": env_int("PENDING_PURGE_EVERY_SECONDS", 3600, minimum=60),
+}
+
 # The newsroom's own sites, allowed to post signups across origins and to frame the embed.
 EMBED_ALLOWED_ORIGINS = env_list("EMBED_ALLOWED_ORIGINS")
 for _origin in EMBED_ALLOWED_ORIGINS:

@@ -4,7 +4,7 @@ from typing import Any
 
 from celery import shared_task
 
-from newsletters import outbox
+from newsletters import outbox, purge
 
 
 @shared_task(bind=True, max_retries=None, acks_late=True)
@@ -21,3 +21,9 @@ def send_email(self: Any, outbound_email_id: int) -> bool:
 def sweep_outbox() -> int:
     """Queue outbox rows that were never picked up or whose worker died."""
     return outbox.sweep()
+
+
+@shared_task
+def purge_unconfirmed() -> int:
+    """Purge signups never confirmed within PENDING_PURGE_DAYS; run by beat."""
+    return purge.purge_unconfirmed()

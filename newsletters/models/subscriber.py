@@ -68,6 +68,12 @@ class Subscriber(models.Model):
         self.save(update_fields=["soft_bounces", "updated_at"])
 
 
+class SubscriptionQuerySet(models.QuerySet["Subscription"]):
+    def never_confirmed(self, before: datetime) -> "SubscriptionQuerySet":
+        """Signups still pending that the reader last asked for before the given time."""
+        return self.filter(status=Subscription.Status.PENDING, requested_at__lt=before)
+
+
 class Subscription(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending confirmation")
@@ -89,13 +95,23 @@ class Subscription(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
 
+    objects = SubscriptionQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["subscriber", "newsletter"], name="subscription_once_per_list"
             ),
         ]
-        indexes = [models.Index(fields=["newsletter", "status"], name="subscription_list_status")]
+        indexes = [
+            models.Index(fields=["newsletter", "status"], name="subscription_list_status"),
+            # The purge looks for old pending rows only; a partial index keeps that cheap.
+            models.Index(
+                fields=["requested_at"],
+                name="subscription_pending_requested",
+                condition=models.Q(status="pending"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.subscriber} on {self.newsletter}: {self.status}"
