@@ -13,27 +13,26 @@ from django.utils import timezone
 from newsletters import emails, signup, suppression
 from newsletters.consent import SIGNUP_WORDING, Provenance
 from newsletters.links import PreferencesLink
-from newsletters.models import Newsletter, OutboundEmail, Subscriber, Subscription
+from newsletters.models import Newsletter, OutboundEmail, Subscriber
 from newsletters.models.newsletter import NewsletterQuerySet
 from newsletters.unsubscribe import unsubscribe, unsubscribe_all
 
 log = logging.getLogger(__name__)
 
-CURRENT = [Subscription.Status.ACTIVE, Subscription.Status.PENDING]
-
 
 def choices_for(subscriber: Subscriber) -> NewsletterQuerySet:
     """The lists a reader may tick: those offered to everyone, and any they are on already."""
-    theirs = Q(subscriptions__subscriber=subscriber, subscriptions__status__in=CURRENT)
+    theirs = Q(pk__in=subscriber.subscriptions.current().values("newsletter_id"))
     offered = Q(is_public=True, audience=Newsletter.Audience.EVERYONE)
-    return Newsletter.objects.filter(offered | theirs).distinct()
+    return Newsletter.objects.filter(offered | theirs)
 
 
 def statuses(subscriber: Subscriber) -> dict[int, str]:
-    """Newsletter id -> the reader's status on it, for lists they are on or waiting to join."""
-    return dict(
-        subscriber.subscriptions.filter(status__in=CURRENT).values_list("newsletter_id", "status")
-    )
+    """Newsletter id -> "active" or "pending" (yet to confirm), for the reader's current lists."""
+    return {
+        sub.newsletter_id: "pending" if sub.awaiting_confirmation else sub.status
+        for sub in subscriber.subscriptions.current()
+    }
 
 
 @dataclass(frozen=True)
@@ -67,9 +66,7 @@ def leave_all(subscriber: Subscriber, provenance: Provenance) -> Changes:
 def resume(subscriber: Subscriber, provenance: Provenance) -> Changes:
     """Ask a suppressed reader to confirm their lists afresh, which lifts the suppression."""
     lists = list(
-        Newsletter.objects.filter(
-            subscriptions__subscriber=subscriber, subscriptions__status__in=CURRENT
-        )
+        Newsletter.objects.filter(pk__in=subscriber.subscriptions.current().values("newsletter_id"))
     )
     if lists and suppression.is_suppressed(subscriber.email):
         signup.subscribe(subscriber.email, lists, provenance.with_wording(SIGNUP_WORDING))

@@ -1,6 +1,7 @@
 """Double opt-in: a signup asks, an emailed link confirms."""
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,7 +35,9 @@ class ConfirmationLink:
             {
                 "s": self.subscriber_id,
                 "n": list(self.newsletter_ids),
-                "t": int(self.issued_at.timestamp()),
+                # Milliseconds, rounded up: a reader may leave a list and ask for it again
+                # within a second, and this link must count as sent after they left.
+                "t": math.ceil(self.issued_at.timestamp() * 1000) / 1000,
             },
         )
 
@@ -60,7 +63,7 @@ class ConfirmationLink:
             return cls(
                 subscriber_id=int(payload["s"]),
                 newsletter_ids=ids,
-                issued_at=datetime.fromtimestamp(int(payload["t"]), tz=UTC),
+                issued_at=datetime.fromtimestamp(float(payload["t"]), tz=UTC),
             )
         except (KeyError, TypeError, ValueError):
             raise TokenInvalid("malformed payload") from None

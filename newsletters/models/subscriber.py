@@ -69,6 +69,20 @@ class Subscriber(models.Model):
 
 
 class SubscriptionQuerySet(models.QuerySet["Subscription"]):
+    def current(self) -> "SubscriptionQuerySet":
+        """Lists a reader is on or has asked to join, including a list left and asked for again.
+
+        Asking again after leaving keeps the row unsubscribed until the reader confirms, so
+        nothing is sent on the strength of the request alone.
+        """
+        return self.filter(
+            models.Q(status__in=[Subscription.Status.ACTIVE, Subscription.Status.PENDING])
+            | models.Q(
+                status=Subscription.Status.UNSUBSCRIBED,
+                requested_at__gt=models.F("unsubscribed_at"),
+            )
+        )
+
     def never_confirmed(self, before: datetime) -> "SubscriptionQuerySet":
         """Signups still pending that the reader last asked for before the given time."""
         return self.filter(status=Subscription.Status.PENDING, requested_at__lt=before)
@@ -119,3 +133,14 @@ class Subscription(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    @property
+    def awaiting_confirmation(self) -> bool:
+        """Pending, or left and asked for again: either way the reader has yet to confirm."""
+        if self.status == self.Status.PENDING:
+            return True
+        return bool(
+            self.status == self.Status.UNSUBSCRIBED
+            and self.unsubscribed_at
+            and self.requested_at > self.unsubscribed_at
+        )

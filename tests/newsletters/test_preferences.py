@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
@@ -286,3 +286,35 @@ def test_resuming_when_not_suppressed_sends_nothing(post, page_path):
     response = post(page_path + "resume/")
     assert response.status_code == 200
     assert mail.outbox == []
+
+
+def test_a_list_left_and_ticked_again_waits_for_confirmation_and_unticking_withdraws_it(
+    client, post, reader, page_path
+):
+    post(newsletters=["daily-briefing"])
+    mail.outbox.clear()
+    response = post(newsletters=["daily-briefing", "editors-picks"])
+    assert "We've emailed you to confirm: Editors' Picks." in text(response)
+    assert checked(response) == {"daily-briefing", "editors-picks"}
+    assert "Waiting for you to confirm by email." in text(response)
+    assert statuses(reader)["editors-picks"] == "unsubscribed"  # nothing sent until confirmed
+    (confirmation,) = mail.outbox
+    response = post(newsletters=["daily-briefing"])
+    assert "You've left: Editors' Picks." in text(response)
+    # The confirmation already in the inbox can no longer bring the list back.
+    assert "Nothing to confirm" in text(
+        client.post(link_in(confirmation.body, "/newsletters/confirm/"))
+    )
+    assert statuses(reader) == {"daily-briefing": "active", "editors-picks": "unsubscribed"}
+
+
+def test_leaving_and_asking_again_within_a_second_still_confirms(client, reader, page_path):
+    moment = datetime(2026, 11, 27, 10, 0, 0, 100_000, tzinfo=UTC)
+    with time_machine.travel(moment, tick=False):
+        client.post(page_path, {"newsletters": ["daily-briefing"]})
+    with time_machine.travel(moment + timedelta(milliseconds=500), tick=False):
+        client.post(page_path, {"newsletters": ["daily-briefing", "editors-picks"]})
+    confirm = OutboundEmail.objects.get(kind="confirmation")
+    with time_machine.travel(moment + timedelta(seconds=30), tick=False):
+        client.post(link_in(confirm.text_body, "/newsletters/confirm/"))
+    assert statuses(reader) == BOTH_ACTIVE
