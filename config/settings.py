@@ -198,6 +198,13 @@ DEFAULT_FROM_EMAIL = _required_in_production(
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Where List-Unsubscribe's mailto goes, if the newsroom runs such a mailbox.
 UNSUBSCRIBE_MAILTO = env_str("UNSUBSCRIBE_MAILTO")
+if UNSUBSCRIBE_MAILTO and (
+    UNSUBSCRIBE_MAILTO.count("@") != 1 or any(c in UNSUBSCRIBE_MAILTO for c in " <>?:,;")
+):
+    raise ImproperlyConfigured(
+        f"UNSUBSCRIBE_MAILTO is a bare address like unsubscribe@news.example.org, "
+        f"not {UNSUBSCRIBE_MAILTO!r}"
+    )
 
 # Outbox delivery.
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)

@@ -83,6 +83,16 @@ def test_production_refuses_a_site_address_without_https():
     assert "SITE_URL must be an https:// address" in result.stderr
 
 
+def test_an_unsubscribe_mailto_must_be_a_bare_address():
+    result = manage(
+        "check", env={**PRODUCTION, "UNSUBSCRIBE_MAILTO": "mailto:leave@news.example.org"}
+    )
+    assert result.returncode != 0
+    assert "UNSUBSCRIBE_MAILTO is a bare address" in result.stderr
+    result = manage("check", env={**PRODUCTION, "UNSUBSCRIBE_MAILTO": "leave@news.example.org"})
+    assert result.returncode == 0, result.stderr
+
+
 def test_production_refuses_the_console_email_backend():
     result = manage(
         "check",
