@@ -43,6 +43,11 @@ if not ALLOWED_HOSTS:
 
 PORT = env_int("PORT", 8000, minimum=1)
 SITE_URL = env_str("SITE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
+if not DEBUG and not SITE_URL.startswith("https://"):
+    # Links in emails carry tokens, and one-click unsubscribe (RFC 8058) needs https.
+    raise ImproperlyConfigured(
+        f"SITE_URL must be an https:// address in production, not {SITE_URL!r}"
+    )
 NEWSROOM_NAME = env_str("NEWSROOM_NAME", "The Ledger")
 
 INSTALLED_APPS = [
@@ -178,14 +183,25 @@ if not EMAIL_BACKEND:
 elif not DEBUG and EMAIL_BACKEND in _DEV_EMAIL_BACKENDS:
     raise ImproperlyConfigured(f"EMAIL_BACKEND {EMAIL_BACKEND} only suits development")
 ANYMAIL: dict[str, object] = dict(env_prefixed("ANYMAIL_"))
-if not DEBUG and EMAIL_BACKEND.startswith("anymail.backends.") and not ANYMAIL:
-    _missing.append("ANYMAIL_<ESP>_<SETTING> (the ESP's credentials)")
+if not DEBUG and EMAIL_BACKEND.startswith("anymail.backends."):
+    if not [key for key in ANYMAIL if "WEBHOOK" not in key]:
+        _missing.append("ANYMAIL_<ESP>_<SETTING> (the ESP's credentials)")
+    # Without it anyone could post bounces and complaints and suppress any reader.
+    if not ANYMAIL.get("WEBHOOK_SECRET"):
+        _missing.append("ANYMAIL_WEBHOOK_SECRET (user:password the ESP's webhooks must send)")
 DEFAULT_FROM_EMAIL = _required_in_production(
     "DEFAULT_FROM_EMAIL", f"{NEWSROOM_NAME} <newsletters@localhost>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Where List-Unsubscribe's mailto goes, if the newsroom runs such a mailbox.
 UNSUBSCRIBE_MAILTO = env_str("UNSUBSCRIBE_MAILTO")
+if UNSUBSCRIBE_MAILTO and (
+    UNSUBSCRIBE_MAILTO.count("@") != 1 or any(c in UNSUBSCRIBE_MAILTO for c in " <>?:,;")
+):
+    raise ImproperlyConfigured(
+        f"UNSUBSCRIBE_MAILTO is a bare address like unsubscribe@news.example.org, "
+        f"not {UNSUBSCRIBE_MAILTO!r}"
+    )
 
 # Outbox delivery.
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
@@ -200,6 +216,23 @@ CELERY_BEAT_SCHEDULE["sweep-outbox"] = {
 CONFIRMATION_MAX_AGE_DAYS = env_int("CONFIRMATION_MAX_AGE_DAYS", 7, minimum=1)
 CONFIRMATION_EMAILS_PER_DAY = env_int("CONFIRMATION_EMAILS_PER_DAY", 3, minimum=1)
 CONFIRMATION_RESEND_AFTER_MINUTES = env_int("CONFIRMATION_RESEND_AFTER_MINUTES", 10, minimum=0)
+
+# Readers' own links: the preferences page (in every list email) and asking for it by address.
+PREFERENCES_LINK_MAX_AGE_DAYS = env_int("PREFERENCES_LINK_MAX_AGE_DAYS", 365, minimum=1)
+PREFERENCES_LINK_RATE_PER_IP = env_str("PREFERENCES_LINK_RATE_PER_IP", "10/10m")
+PREFERENCES_LINK_RATE_PER_ADDRESS = env_str("PREFERENCES_LINK_RATE_PER_ADDRESS", "3/h")
+PREFERENCES_LINK_EMAILS_PER_DAY = env_int("PREFERENCES_LINK_EMAILS_PER_DAY", 5, minimum=1)
+
+# The ESP's tracking webhooks (anymail): a hard bounce or a complaint suppresses at once, and
+# so does this many soft bounces in a row with no delivery between them.
+SOFT_BOUNCE_LIMIT = env_int("SOFT_BOUNCE_LIMIT", 3, minimum=1)
+
+# Signups never confirmed are purged after this many days (the ledger keeps that they were).
+PENDING_PURGE_DAYS = env_int("PENDING_PURGE_DAYS", 30, minimum=1)
+CELERY_BEAT_SCHEDULE["purge-unconfirmed"] = {
+    "task": "newsletters.tasks.purge_unconfirmed",
+    "schedule": env_int("PENDING_PURGE_EVERY_SECONDS", 3600, minimum=60),
+}
 
 # The newsroom's own sites, allowed to post signups across origins and to frame the embed.
 EMBED_ALLOWED_ORIGINS = env_list("EMBED_ALLOWED_ORIGINS")

@@ -9,5 +9,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    # The ESP's tracking (and inbound) webhooks, authenticated by anymail from ANYMAIL_* settings.
+    path("anymail/", include("anymail.urls")),
     path("", include("newsletters.urls")),
 ]

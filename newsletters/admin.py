@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from newsletters.admin_privacy import erase_subscribers, export_as_json
 from newsletters.models import ConsentEvent, Newsletter, OutboundEmail, Subscriber, Subscription
 
 
@@ -46,6 +47,7 @@ class SubscriberAdmin(admin.ModelAdmin[Subscriber]):
     search_fields = ["email"]
     readonly_fields = ["created_at", "updated_at"]
     inlines = [SubscriptionInline, ConsentEventInline]
+    actions = [export_as_json, erase_subscribers]
 
 
 @admin.register(OutboundEmail)

@@ -8,4 +8,10 @@ class NewslettersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from newsletters import catalogue  # noqa: F401 - connects its signal receivers
+        from anymail.signals import inbound, tracking
+
+        from newsletters import catalogue, esp_events
+
+        catalogue.forget()  # its receivers connect on import; start from the database
+        tracking.connect(esp_events.handle_tracking, dispatch_uid="newsletters.tracking")
+        inbound.connect(esp_events.handle_inbound, dispatch_uid="newsletters.inbound")

@@ -1,7 +1,7 @@
 """Where a change came from and what the reader agreed to: the facts the ledger keeps."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.http import HttpRequest
@@ -54,6 +54,9 @@ class Provenance:
             user_agent=request.headers.get("User-Agent", "")[:300],
             wording=wording,
         )
+
+    def with_wording(self, wording: Wording) -> "Provenance":
+        return replace(self, wording=wording)
 
 
 def record(

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from django.conf import settings
 
 from newsletters import outbox
+from newsletters.links import links_for
 from newsletters.models import Newsletter, OutboundEmail, Subscriber
 
 
@@ -26,10 +27,28 @@ def confirmation(
 
 
 def welcome(subscriber: Subscriber, newsletters: Sequence[Newsletter]) -> OutboundEmail:
+    # A list email: its footer and headers let the reader leave the lists it welcomes them to.
+    links = links_for(subscriber, newsletters)
     return outbox.queue(
         "welcome",
         subscriber.email,
         "welcome",
-        {"newsletters": newsletters},
+        {"newsletters": newsletters, **links.context},
+        headers=links.headers,
+        metadata={"subscriber": str(subscriber.pk)},
+        list_email=True,
+    )
+
+
+def preferences_link(subscriber: Subscriber, preferences_url: str) -> OutboundEmail:
+    # Transactional: the reader asked for it, so it goes even to a suppressed address.
+    return outbox.queue(
+        "preferences_link",
+        subscriber.email,
+        "preferences_link",
+        {
+            "preferences_url": preferences_url,
+            "max_age_days": settings.PREFERENCES_LINK_MAX_AGE_DAYS,
+        },
         metadata={"subscriber": str(subscriber.pk)},
     )

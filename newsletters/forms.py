@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from newsletters import catalogue
-from newsletters.addresses import normalise_email
+from newsletters.addresses import MAX_LENGTH, normalise_email
 from newsletters.models import Newsletter
 
 MAX_LISTS_PER_SIGNUP = 30
@@ -60,7 +60,7 @@ class SignupForm(forms.Form):
     email = forms.CharField(
         label=_("Email address"),
         # No max_length here: normalise_email refuses long input with a clearer message.
-        widget=forms.EmailInput(attrs={"autocomplete": "email", "maxlength": 254}),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "maxlength": MAX_LENGTH}),
         error_messages={"required": _("Please enter your email address.")},
     )
     newsletters = NewsletterChoiceField(label=_("Newsletters"))
@@ -93,3 +93,34 @@ class SignupForm(forms.Form):
                 code="honeypot",
             )
         return ""
+
+
+class PreferencesForm(forms.Form):
+    """The lists a reader keeps; choices are the lists offered plus those they are on."""
+
+    newsletters = forms.ModelMultipleChoiceField(
+        label=_("Your newsletters"),
+        queryset=Newsletter.objects.none(),
+        to_field_name="slug",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": _("There is no newsletter called “%(value)s” to choose here."),
+            "invalid_list": _("Choose newsletters from the list."),
+        },
+    )
+
+    def __init__(self, *args: Any, choices: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["newsletters"].queryset = choices  # type: ignore[attr-defined]
+
+
+class PreferencesLinkForm(forms.Form):
+    email = forms.CharField(
+        label=_("Email address"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "maxlength": MAX_LENGTH}),
+        error_messages={"required": _("Please enter your email address.")},
+    )
+
+    def clean_email(self) -> str:
+        return normalise_email(self.cleaned_data["email"])

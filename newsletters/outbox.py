@@ -15,7 +15,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from newsletters.models import OutboundEmail
+from newsletters.models import OutboundEmail, Suppression
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +49,14 @@ def queue(
     headers: dict[str, str] | None = None,
     metadata: dict[str, str] | None = None,
     language: str | None = None,
+    list_email: bool = False,
 ) -> OutboundEmail:
-    """Write an email to the outbox and send it once the surrounding transaction commits."""
+    """Write an email to the outbox and send it once the surrounding transaction commits.
+
+    A list email (one about lists the reader chose, carrying newsletters.links.links_for's
+    headers) is checked against the suppression list when it is sent; transactional email
+    such as a confirmation is not, since confirming is how a suppressed reader comes back.
+    """
     from newsletters.tasks import send_email
 
     with translation.override(language or translation.get_language()):
@@ -65,6 +71,7 @@ def queue(
         html_body=html,
         headers=headers or {},
         metadata=metadata or {},
+        is_list_email=list_email,
     )
     from config.celery import publish_on_commit
 
@@ -92,6 +99,10 @@ def build_message(email: OutboundEmail) -> EmailMultiAlternatives:
     message.tags = [email.kind]  # type: ignore[attr-defined]
     message.metadata = {"kind": email.kind, "outbox_key": email.key, **email.metadata}  # type: ignore[attr-defined]
     return message
+
+
+class AddressSuppressed(Exception):
+    """The address bounced, complained or was erased since this list email was queued."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +139,11 @@ def deliver(pk: int) -> Attempt:
     """Send one outbox row if it is still owed; safe to call any number of times."""
     email = _claim(pk)
     if email is None:
+        return Attempt()
+    # Checked at send time: the address may have bounced since the email was queued.
+    if email.is_list_email and Suppression.objects.for_email(email.to).exists():
+        _finish(email, OutboundEmail.Status.CANCELLED, error=AddressSuppressed("suppressed"))
+        log.info("outbox %s: %s not sent: the address is suppressed", email.pk, email.kind)
         return Attempt()
     try:
         message = build_message(email)

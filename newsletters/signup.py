@@ -1,6 +1,7 @@
 """Double opt-in: a signup asks, an emailed link confirms."""
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -42,7 +43,9 @@ class ConfirmationLink:
             {
                 "s": self.subscriber_id,
                 "n": list(self.newsletter_ids),
-                "t": int(self.issued_at.timestamp()),
+                # Milliseconds, rounded up: a reader may leave a list and ask for it again
+                # within a second, and this link must count as sent after they left.
+                "t": math.ceil(self.issued_at.timestamp() * 1000) / 1000,
             },
         )
 
@@ -68,7 +71,7 @@ class ConfirmationLink:
             return cls(
                 subscriber_id=int(payload["s"]),
                 newsletter_ids=ids,
-                issued_at=datetime.fromtimestamp(int(payload["t"]), tz=UTC),
+                issued_at=datetime.fromtimestamp(float(payload["t"]), tz=UTC),
             )
         except (KeyError, TypeError, ValueError):
             raise TokenInvalid("malformed payload") from None
@@ -138,6 +141,8 @@ def subscribe(email: str, newsletters: Sequence[Newsletter], provenance: Provena
     now = timezone.now()
     with transaction.atomic():
         subscriber = Subscriber.objects.lock_for_email(email)
+        # A suppressed address gets no list email until it confirms afresh, active lists too.
+        suppressed = suppression.is_suppressed(email)
         existing = {
             sub.newsletter_id: sub
             for sub in subscriber.subscriptions.filter(newsletter__in=newsletters)
@@ -149,7 +154,7 @@ def subscribe(email: str, newsletters: Sequence[Newsletter], provenance: Provena
                 sub = Subscription.objects.create(
                     subscriber=subscriber, newsletter=newsletter, created_at=now, requested_at=now
                 )
-            elif sub.is_active:
+            elif sub.is_active and not suppressed:
                 continue  # already subscribed: stays so, nothing to ask
             else:
                 # Pending stays pending; unsubscribed stays unsubscribed until confirmed.
@@ -214,8 +219,10 @@ def confirm(link: ConfirmationLink, provenance: Provenance) -> Confirmed:
         ).select_related("newsletter")
         newly: list[Newsletter] = []
         already: list[Newsletter] = []
+        # For a suppressed address, confirming an active list is the fresh consent that lifts it.
+        suppressed = suppression.is_suppressed(subscriber.email)
         for sub in subs:
-            if sub.is_active:
+            if sub.is_active and not suppressed:
                 already.append(sub.newsletter)
             elif sub.unsubscribed_at and sub.unsubscribed_at > link.issued_at:
                 continue  # they left after this link was sent; the old link cannot undo that

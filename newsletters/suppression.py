@@ -1,5 +1,8 @@
 """Stopping list email to an address, and lifting that when the reader confirms afresh."""
 
+from datetime import datetime
+
+from django.conf import settings
 from django.db import transaction
 
 from newsletters import consent
@@ -34,6 +37,25 @@ def suppress(email: str, reason: str, provenance: Provenance, detail: str = "") 
             ]
             consent.record(subscriber, action, lists or [None], provenance)
     return created
+
+
+def soft_bounce(email: str, at: datetime, provenance: Provenance, detail: str = "") -> bool:
+    """Count a soft bounce; a run of SOFT_BOUNCE_LIMIT suppresses. True if this one did."""
+    with transaction.atomic():
+        subscriber = Subscriber.objects.select_for_update().for_email(email).first()
+        if subscriber is None:
+            return False  # not a reader: no list email to stop
+        run = subscriber.count_soft_bounce(at)
+        if run < settings.SOFT_BOUNCE_LIMIT:
+            return False
+        # A reader who comes back starts a fresh run.
+        subscriber.end_soft_bounce_run()
+        return suppress(
+            email,
+            Suppression.Reason.SOFT_BOUNCES,
+            provenance,
+            detail=f"{run} soft bounces in a row; the last: {detail}",
+        )
 
 
 def lift(email: str) -> bool:

@@ -4,7 +4,7 @@ from typing import Any
 
 from celery import shared_task
 
-from newsletters import outbox, signup
+from newsletters import outbox, purge, signup
 
 
 @shared_task(bind=True, max_retries=None, acks_late=True)
@@ -27,3 +27,9 @@ def process_signup(signup_request_id: int) -> bool:
 def sweep_outbox() -> int:
     """Queue signups and emails that were never picked up or whose worker died."""
     return signup.sweep_requests() + outbox.sweep()
+
+
+@shared_task
+def purge_unconfirmed() -> int:
+    """Purge signups never confirmed within PENDING_PURGE_DAYS; run by beat."""
+    return purge.purge_unconfirmed()

@@ -29,12 +29,12 @@ def make_token(purpose: str, payload: Any) -> str:
 
 
 def read_token(
-    purpose: str, token: str, max_age: timedelta, *, renewable_for: timedelta | None = None
+    purpose: str, token: str, max_age: timedelta | None, *, renewable_for: timedelta | None = None
 ) -> Any:
     """Return the payload, or raise TokenExpired or TokenInvalid.
 
     A token older than max_age raises TokenExpired only while it is younger than max_age plus
-    renewable_for; older still it is simply invalid.
+    renewable_for; older still it is simply invalid. With max_age None it never expires.
     """
     salt = _SALT_PREFIX + purpose
     if len(token) > 2000:
@@ -42,7 +42,7 @@ def read_token(
     try:
         return signing.loads(token, salt=salt, max_age=max_age)
     except signing.SignatureExpired:
-        if renewable_for is None:
+        if renewable_for is None or max_age is None:
             raise TokenExpired(None) from None
         try:
             payload = signing.loads(token, salt=salt, max_age=max_age + renewable_for)

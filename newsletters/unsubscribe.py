@@ -13,13 +13,17 @@ from newsletters.models import ConsentEvent, Newsletter, Subscriber, Subscriptio
 def unsubscribe(
     subscriber: Subscriber, newsletters: Iterable[Newsletter], provenance: Provenance
 ) -> list[Newsletter]:
-    """Leave the given lists (pending or active); return the ones actually left."""
+    """Leave the given lists (active, pending, or asked for again); return the ones left.
+
+    Leaving a list asked for again withdraws that request: the unsubscribe time moves past
+    the confirmation link's, which can then no longer confirm it.
+    """
     now = timezone.now()
     with transaction.atomic():
         subs = list(
             subscriber.subscriptions.select_for_update()
+            .current()
             .filter(newsletter__in=list(newsletters))
-            .exclude(status=Subscription.Status.UNSUBSCRIBED)
             .select_related("newsletter")
         )
         if not subs:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from newsletters import api, views
+from newsletters import api, preference_views, views
 
 app_name = "newsletters"
 
@@ -10,5 +10,24 @@ urlpatterns = [
     path("newsletters/confirm/<str:token>/", views.confirm, name="confirm"),
     path("newsletters/confirm/<str:token>/renew/", views.renew_confirmation, name="renew"),
     path("newsletters/embed/", api.embed, name="embed"),
+    path("newsletters/preferences/", preference_views.request_link, name="request_link"),
+    path("newsletters/preferences/sent/", preference_views.link_sent, name="preferences_sent"),
+    path(
+        "newsletters/preferences/<str:token>/",
+        preference_views.preferences_page,
+        name="preferences",
+    ),
+    path(
+        "newsletters/preferences/<str:token>/leave-all/",
+        preference_views.leave_all,
+        name="leave_all",
+    ),
+    path("newsletters/preferences/<str:token>/resume/", preference_views.resume, name="resume"),
+    path(
+        "newsletters/preferences/<str:token>/renew/",
+        preference_views.renew_link,
+        name="renew_preferences",
+    ),
+    path("newsletters/unsubscribe/<str:token>/", preference_views.unsubscribe, name="unsubscribe"),
     path("api/v1/subscriptions", api.subscriptions, name="api_subscriptions"),
 ]

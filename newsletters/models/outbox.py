@@ -45,6 +45,11 @@ class OutboundEmail(models.Model):
     text_body = models.TextField()
     html_body = models.TextField(blank=True)
     headers = models.JSONField(default=dict, blank=True)
+    is_list_email = models.BooleanField(
+        _("list email"),
+        default=False,
+        help_text=_("About a list the reader chose; never sent to a suppressed address."),
+    )
     metadata = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)

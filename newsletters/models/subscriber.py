@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -21,11 +23,23 @@ class SubscriberQuerySet(models.QuerySet["Subscriber"]):
         self.bulk_create([Subscriber(email=email)], ignore_conflicts=True)
         return self.select_for_update().for_email(email).get()
 
+    def delivered(self, email: str, at: datetime) -> int:
+        """A message reached the address: a run of soft bounces before it is broken."""
+        return (
+            self.for_email(email)
+            .filter(soft_bounces__gt=0, soft_bounced_at__lt=at)
+            .update(soft_bounces=0, soft_bounced_at=None)
+        )
+
 
 class Subscriber(models.Model):
     email = models.EmailField(max_length=254)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    soft_bounces = models.PositiveSmallIntegerField(
+        default=0, help_text=_("Soft bounces in a row, since the last delivery.")
+    )
+    soft_bounced_at = models.DateTimeField(null=True, blank=True)
 
     objects = SubscriberQuerySet.as_manager()
 
@@ -36,6 +50,42 @@ class Subscriber(models.Model):
 
     def __str__(self) -> str:
         return self.email
+
+    def count_soft_bounce(self, at: datetime) -> int:
+        """Add a soft bounce to the run and return its length; call with the row locked.
+
+        An event no newer than the last one counted is a repeat (ESPs retry webhooks) or
+        arrived out of order, and is not counted again.
+        """
+        if self.soft_bounced_at is None or at > self.soft_bounced_at:
+            self.soft_bounces += 1
+            self.soft_bounced_at = at
+            self.save(update_fields=["soft_bounces", "soft_bounced_at", "updated_at"])
+        return self.soft_bounces
+
+    def end_soft_bounce_run(self) -> None:
+        self.soft_bounces = 0
+        self.save(update_fields=["soft_bounces", "updated_at"])
+
+
+class SubscriptionQuerySet(models.QuerySet["Subscription"]):
+    def current(self) -> "SubscriptionQuerySet":
+        """Lists a reader is on or has asked to join, including a list left and asked for again.
+
+        Asking again after leaving keeps the row unsubscribed until the reader confirms, so
+        nothing is sent on the strength of the request alone.
+        """
+        return self.filter(
+            models.Q(status__in=[Subscription.Status.ACTIVE, Subscription.Status.PENDING])
+            | models.Q(
+                status=Subscription.Status.UNSUBSCRIBED,
+                requested_at__gt=models.F("unsubscribed_at"),
+            )
+        )
+
+    def never_confirmed(self, before: datetime) -> "SubscriptionQuerySet":
+        """Signups still pending that the reader last asked for before the given time."""
+        return self.filter(status=Subscription.Status.PENDING, requested_at__lt=before)
 
 
 class Subscription(models.Model):
@@ -59,13 +109,23 @@ class Subscription(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
 
+    objects = SubscriptionQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["subscriber", "newsletter"], name="subscription_once_per_list"
             ),
         ]
-        indexes = [models.Index(fields=["newsletter", "status"], name="subscription_list_status")]
+        indexes = [
+            models.Index(fields=["newsletter", "status"], name="subscription_list_status"),
+            # The purge looks for old pending rows only; a partial index keeps that cheap.
+            models.Index(
+                fields=["requested_at"],
+                name="subscription_pending_requested",
+                condition=models.Q(status="pending"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.subscriber} on {self.newsletter}: {self.status}"
@@ -73,3 +133,14 @@ class Subscription(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    @property
+    def awaiting_confirmation(self) -> bool:
+        """Pending, or left and asked for again: either way the reader has yet to confirm."""
+        if self.status == self.Status.PENDING:
+            return True
+        return bool(
+            self.status == self.Status.UNSUBSCRIBED
+            and self.unsubscribed_at
+            and self.requested_at > self.unsubscribed_at
+        )

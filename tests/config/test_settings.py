@@ -19,6 +19,7 @@ PRODUCTION = {
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/14",
     "EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
     "ANYMAIL_POSTMARK_SERVER_TOKEN": "server-token",
+    "ANYMAIL_WEBHOOK_SECRET": "esp-webhooks:long-random-password",
     "DEFAULT_FROM_EMAIL": "The Ledger <newsletters@news.example.org>",
 }
 
@@ -60,6 +61,36 @@ def test_production_refuses_an_esp_backend_without_credentials():
     result = manage("check", env=env)
     assert result.returncode != 0
     assert "ANYMAIL" in result.stderr
+
+
+def test_production_refuses_an_esp_backend_without_webhook_authentication():
+    env = {k: v for k, v in PRODUCTION.items() if k != "ANYMAIL_WEBHOOK_SECRET"}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "ANYMAIL_WEBHOOK_SECRET" in result.stderr
+
+
+def test_production_refuses_webhook_authentication_in_place_of_esp_credentials():
+    env = {k: v for k, v in PRODUCTION.items() if k != "ANYMAIL_POSTMARK_SERVER_TOKEN"}
+    result = manage("check", env={**env, "ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY": "key"})
+    assert result.returncode != 0
+    assert "the ESP's credentials" in result.stderr
+
+
+def test_production_refuses_a_site_address_without_https():
+    result = manage("check", env={**PRODUCTION, "SITE_URL": "http://news.example.org"})
+    assert result.returncode != 0
+    assert "SITE_URL must be an https:// address" in result.stderr
+
+
+def test_an_unsubscribe_mailto_must_be_a_bare_address():
+    result = manage(
+        "check", env={**PRODUCTION, "UNSUBSCRIBE_MAILTO": "mailto:leave@news.example.org"}
+    )
+    assert result.returncode != 0
+    assert "UNSUBSCRIBE_MAILTO is a bare address" in result.stderr
+    result = manage("check", env={**PRODUCTION, "UNSUBSCRIBE_MAILTO": "leave@news.example.org"})
+    assert result.returncode == 0, result.stderr
 
 
 def test_production_refuses_the_console_email_backend():

@@ -5,7 +5,8 @@ from django.core import mail
 from django.db import transaction
 from django.utils import timezone
 
-from newsletters import outbox
+from newsletters import emails, outbox, suppression
+from newsletters.consent import Provenance
 from newsletters.models import OutboundEmail
 from newsletters.tasks import send_email, sweep_outbox
 from tests.fakes import FlakyESP
@@ -158,3 +159,22 @@ def test_a_row_being_sent_right_now_is_left_alone():
 def test_a_subject_is_one_line_whatever_its_data():
     subject, _, _ = outbox.render_email("welcome", {"newsletters": []})
     assert "\n" not in subject
+
+
+def test_a_list_email_to_a_suppressed_address_is_cancelled_when_it_would_be_sent(welcomed):
+    subscriber, _ = welcomed
+    email = emails.welcome(subscriber, [s.newsletter for s in subscriber.subscriptions.all()])
+    # The address bounces after the email was queued and before a worker sends it.
+    suppression.suppress("reader@example.org", "bounced", Provenance(source="esp"))
+    assert not outbox.deliver(email.pk).sent
+    email.refresh_from_db()
+    assert email.status == "cancelled"
+    assert "suppressed" in email.last_error
+    assert mail.outbox == []
+
+
+def test_transactional_email_still_goes_to_a_suppressed_address():
+    suppression.suppress("reader@example.org", "complained", Provenance(source="esp"))
+    email = queue_one()  # a confirmation: how a suppressed reader comes back
+    assert outbox.deliver(email.pk).sent
+    assert len(mail.outbox) == 1

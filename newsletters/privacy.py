@@ -1,0 +1,111 @@
+"""Everything held on one subscriber: exported on request (GDPR Art. 15, 20), or erased (Art. 17).
+
+Erasure keeps one thing, a Suppression row keyed by a hash of the address with the reason
+"erased", so the address is not mailed again by accident (an import, a typo'd signup by someone
+else). The person can still come back: a fresh signup goes through double opt-in, and
+confirming lifts the suppression.
+"""
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from newsletters.models import OutboundEmail, Subscriber, Suppression, address_hash
+
+log = logging.getLogger(__name__)
+
+EXPORT_FORMAT = "newsroom-subscriber-export/1"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _emails_to(subscriber: Subscriber) -> Any:
+    # Other parts of the service may have written the address with another case.
+    return OutboundEmail.objects.filter(to__iexact=subscriber.email)
+
+
+def export_subscriber(subscriber: Subscriber) -> dict[str, Any]:
+    """A JSON-ready dict of everything held on one subscriber, the consent ledger included."""
+    suppression = Suppression.objects.for_email(subscriber.email).first()
+    subscriptions = subscriber.subscriptions.select_related("newsletter").order_by("created_at")
+    ledger = subscriber.consent_events.select_related("newsletter")
+    return {
+        "format": EXPORT_FORMAT,
+        "exported_at": _iso(timezone.now()),
+        "subscriber": {
+            "email": subscriber.email,
+            "created_at": _iso(subscriber.created_at),
+            "updated_at": _iso(subscriber.updated_at),
+            "soft_bounces_in_a_row": subscriber.soft_bounces,
+            "last_soft_bounce_at": _iso(subscriber.soft_bounced_at),
+        },
+        "suppression": {
+            "reason": suppression.reason,
+            "detail": suppression.detail,
+            "since": _iso(suppression.created_at),
+        }
+        if suppression
+        else None,
+        "subscriptions": [
+            {
+                "newsletter": sub.newsletter.slug,
+                "newsletter_name": sub.newsletter.name,
+                "status": sub.status,
+                "created_at": _iso(sub.created_at),
+                "requested_at": _iso(sub.requested_at),
+                "confirmation_sent_at": _iso(sub.confirmation_sent_at),
+                "confirmed_at": _iso(sub.confirmed_at),
+                "unsubscribed_at": _iso(sub.unsubscribed_at),
+            }
+            for sub in subscriptions
+        ],
+        "consent_ledger": [
+            {
+                "at": _iso(event.at),
+                "action": event.action,
+                "newsletter": event.newsletter.slug if event.newsletter else None,
+                "source": event.source,
+                "source_detail": event.source_detail,
+                "ip": event.ip,
+                "user_agent": event.user_agent,
+                "wording": event.wording,
+                "wording_version": event.wording_version,
+            }
+            for event in ledger
+        ],
+        # What was sent and when; bodies are left out (they hold live links, not facts).
+        "emails": [
+            {
+                "kind": email.kind,
+                "subject": email.subject,
+                "status": email.status,
+                "created_at": _iso(email.created_at),
+                "sent_at": _iso(email.sent_at),
+            }
+            for email in _emails_to(subscriber).order_by("created_at")
+        ],
+    }
+
+
+def erase_subscriber(subscriber: Subscriber, erased_by: str = "") -> dict[str, int]:
+    """Delete everything held on a subscriber but a hashed suppression entry; report counts."""
+    pk = subscriber.pk
+    with transaction.atomic():
+        Suppression.objects.update_or_create(
+            address_hash=address_hash(subscriber.email),
+            # The detail of an earlier bounce may quote the address; it goes too.
+            defaults={"reason": Suppression.Reason.ERASED, "detail": ""},
+        )
+        counts = {
+            "subscriptions": subscriber.subscriptions.count(),
+            "ledger_lines": subscriber.consent_events.count(),
+            "emails": _emails_to(subscriber).delete()[0],
+        }
+        subscriber.delete()  # its subscriptions and ledger lines go with it
+    log.info("erased subscriber %s at the request of %s: %s", pk, erased_by or "-", counts)
+    return counts
