@@ -10,4 +10,5 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("", include("newsletters.urls")),
+    path("", include("membership.urls")),
 ]
