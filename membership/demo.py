@@ -8,7 +8,6 @@ a web server with one sync worker would be waiting on itself. The worker posts a
 request's transaction commits, and the web server answers it like any other request.
 """
 
-import calendar
 import hashlib
 import json
 import logging
@@ -16,7 +15,7 @@ import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -26,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from membership import gateway
+from membership import stripe_shapes as shapes
 from membership.models import DemoEvent, Membership, Plan
 
 log = logging.getLogger(__name__)
@@ -89,149 +89,14 @@ def read_checkout(token: str) -> DemoCheckout:
     )
 
 
-def add_interval(start: datetime, interval: str) -> datetime:
-    """One month or year later, on the same day where the calendar has it."""
-    months = 12 if interval == Plan.Interval.YEAR else 1
-    month_index = start.month - 1 + months
-    year, month = start.year + month_index // 12, month_index % 12 + 1
-    day = min(start.day, calendar.monthrange(year, month)[1])
-    return start.replace(year=year, month=month, day=day)
-
-
-def _ts(moment: datetime | None) -> int | None:
-    return int(moment.timestamp()) if moment else None
-
-
-def _event(event_id: str, kind: str, obj: dict[str, Any], created: datetime) -> dict[str, Any]:
-    return {
-        "id": event_id,
-        "object": "event",
-        "api_version": gateway.API_VERSION,
-        "created": _ts(created),
-        "data": {"object": obj},
-        "livemode": False,
-        "pending_webhooks": 1,
-        "request": {"id": None, "idempotency_key": None},
-        "type": kind,
-    }
-
-
-def _price(plan: Plan) -> dict[str, Any]:
-    return {
-        "id": plan.stripe_price_id,
-        "object": "price",
-        "active": True,
-        "currency": plan.currency,
-        "unit_amount": plan.amount,
-        "recurring": {"interval": plan.interval, "interval_count": 1},
-        "type": "recurring",
-    }
-
-
-@dataclass(frozen=True)
-class _Sub:
-    id: str
-    customer: str
-    member_id: int
-    plan: Plan
-    started: datetime
-
-
-def _subscription(
-    sub: _Sub,
-    *,
-    status: str,
-    period_start: datetime,
-    period_end: datetime,
-    cancel_at_period_end: bool = False,
-    ended_at: datetime | None = None,
-) -> dict[str, Any]:
-    return {
-        "id": sub.id,
-        "object": "subscription",
-        "customer": sub.customer,
-        "status": status,
-        "created": _ts(sub.started),
-        "start_date": _ts(sub.started),
-        "currency": sub.plan.currency,
-        "cancel_at": None,
-        "cancel_at_period_end": cancel_at_period_end,
-        "canceled_at": _ts(ended_at),
-        "ended_at": _ts(ended_at),
-        "livemode": False,
-        "metadata": {"member_id": str(sub.member_id)},
-        "items": {
-            "object": "list",
-            "has_more": False,
-            "data": [
-                {
-                    "id": f"si_{sub.id.removeprefix('sub_')}",
-                    "object": "subscription_item",
-                    "subscription": sub.id,
-                    "quantity": 1,
-                    "price": _price(sub.plan),
-                    "current_period_start": _ts(period_start),
-                    "current_period_end": _ts(period_end),
-                }
-            ],
-        },
-    }
-
-
-def _invoice(
-    sub: _Sub, *, paid: bool, reason: str, period_start: datetime, period_end: datetime
-) -> dict[str, Any]:
-    invoice_id = f"in_demo_{uuid.uuid4().hex[:24]}"
-    return {
-        "id": invoice_id,
-        "object": "invoice",
-        "customer": sub.customer,
-        "status": "paid" if paid else "open",
-        "billing_reason": reason,
-        "currency": sub.plan.currency,
-        "amount_due": sub.plan.amount,
-        "amount_paid": sub.plan.amount if paid else 0,
-        "attempt_count": 1,
-        "hosted_invoice_url": None,
-        "livemode": False,
-        "parent": {
-            "type": "subscription_details",
-            "quote_details": None,
-            "subscription_details": {"subscription": sub.id, "metadata": {}},
-        },
-        "lines": {
-            "object": "list",
-            "has_more": False,
-            "data": [
-                {
-                    "id": f"il_demo_{uuid.uuid4().hex[:24]}",
-                    "object": "line_item",
-                    "amount": sub.plan.amount,
-                    "currency": sub.plan.currency,
-                    "invoice": invoice_id,
-                    "period": {"start": _ts(period_start), "end": _ts(period_end)},
-                    "parent": {
-                        "type": "subscription_item_details",
-                        "subscription_item_details": {
-                            "subscription": sub.id,
-                            "subscription_item": f"si_{sub.id.removeprefix('sub_')}",
-                            "proration": False,
-                        },
-                    },
-                }
-            ],
-        },
-    }
-
-
 def complete_checkout(checkout: DemoCheckout) -> str:
     """Pay a demo checkout: send the events Stripe would; return the success page's address."""
     plan = Plan.objects.get(pk=checkout.plan_id)
     now = timezone.now()
     digest = checkout.session_id.removeprefix("cs_demo_")
     customer = checkout.customer_id or f"cus_demo_{_digest(checkout.email.lower())[:14]}"
-    sub = _Sub(f"sub_demo_{digest}", customer, checkout.member_id, plan, now)
-    period_end = add_interval(now, plan.interval)
+    sub = shapes.Subscription(f"sub_demo_{digest}", customer, checkout.member_id, plan, now)
+    period_end = shapes.add_interval(now, plan.interval)
     session = {
         "id": checkout.session_id,
         "object": "checkout.session",
@@ -251,16 +116,20 @@ def complete_checkout(checkout: DemoCheckout) -> str:
         "livemode": False,
         "url": None,
     }
-    subscription = _subscription(sub, status="active", period_start=now, period_end=period_end)
-    invoice = _invoice(
+    subscription = shapes.subscription(
+        sub, status="active", period_start=now, period_end=period_end
+    )
+    invoice = shapes.invoice(
         sub, paid=True, reason="subscription_create", period_start=now, period_end=period_end
     )
     # Stripe's usual order; paying twice makes the same event ids, which the webhook ignores.
     _send(
         [
-            _event(f"evt_demo_{digest}_1", "customer.subscription.created", subscription, now),
-            _event(f"evt_demo_{digest}_2", "invoice.paid", invoice, now),
-            _event(f"evt_demo_{digest}_3", "checkout.session.completed", session, now),
+            shapes.event(
+                f"evt_demo_{digest}_1", "customer.subscription.created", subscription, now
+            ),
+            shapes.event(f"evt_demo_{digest}_2", "invoice.paid", invoice, now),
+            shapes.event(f"evt_demo_{digest}_3", "checkout.session.completed", session, now),
         ]
     )
     return checkout.success_url.replace("{CHECKOUT_SESSION_ID}", checkout.session_id)
@@ -301,14 +170,14 @@ def portal_action(portal: DemoPortal, membership: Membership, action: str) -> No
     if membership.plan is None or not membership.stripe_subscription_id:
         raise ValueError("only demo subscriptions with a plan can be changed here")
     now = timezone.now()
-    sub = _Sub(
+    sub = shapes.Subscription(
         membership.stripe_subscription_id,
         portal.customer_id,
         membership.member_id,
         membership.plan,
         membership.started_at,
     )
-    period_end = membership.current_period_end or add_interval(now, membership.plan.interval)
+    period_end = membership.current_period_end or shapes.add_interval(now, membership.plan.interval)
     state: dict[str, Any] = {
         "status": membership.status,
         "period_start": now,
@@ -325,22 +194,22 @@ def portal_action(portal: DemoPortal, membership: Membership, action: str) -> No
         kind = "customer.subscription.deleted"
         state.update(status="canceled", ended_at=now)
     elif action == "fail_renewal":
-        invoice = _invoice(
+        invoice = shapes.invoice(
             sub, paid=False, reason="subscription_cycle", period_start=now, period_end=period_end
         )
         events.append(("invoice.payment_failed", invoice))
         state["status"] = "past_due"
     elif action == "renew":
-        period_end = add_interval(max(now, period_end), membership.plan.interval)
-        invoice = _invoice(
+        period_end = shapes.add_interval(max(now, period_end), membership.plan.interval)
+        invoice = shapes.invoice(
             sub, paid=True, reason="subscription_cycle", period_start=now, period_end=period_end
         )
         events.append(("invoice.paid", invoice))
         state.update(status="active", period_end=period_end)
     else:
         raise ValueError(f"unknown demo portal action {action!r}")
-    events.append((kind, _subscription(sub, **state)))
-    _send([_event(f"evt_demo_{uuid.uuid4().hex[:24]}", k, obj, now) for k, obj in events])
+    events.append((kind, shapes.subscription(sub, **state)))
+    _send([shapes.event(f"evt_demo_{uuid.uuid4().hex[:24]}", k, obj, now) for k, obj in events])
 
 
 def _send(events: list[dict[str, Any]]) -> None:

@@ -47,7 +47,7 @@ def subscription(*, status="active", period_end=None, member=None, **changes):
 
 
 def sign(body, secret=None, timestamp=None):
-    """The Stripe-Signature header Stripe would send, made with stripe's own helper."""
+    """The Stripe-Signature header Stripe would send, made by stripe's own signing code."""
     secret = secret or settings.STRIPE_WEBHOOK_SECRET
     return stripe.WebhookSignature.generate_signature_header(body, secret, timestamp)
 

@@ -7,7 +7,7 @@ from html import unescape
 import pytest
 from django.core import mail
 
-from membership import demo
+from membership import demo, stripe_shapes
 from membership.models import DemoEvent, Member, Membership, StripeEvent
 from tests.conftest import wait_for
 from tests.membership.conftest import sign_in_as
@@ -188,6 +188,6 @@ def test_a_worker_posts_the_demo_events_so_a_single_web_worker_never_waits_on_it
 
 def test_a_month_later_keeps_the_day_where_the_calendar_has_it():
     start = datetime(2027, 1, 31, 12, tzinfo=UTC)
-    assert demo.add_interval(start, "month") == datetime(2027, 2, 28, 12, tzinfo=UTC)
-    assert demo.add_interval(start, "year") == datetime(2028, 1, 31, 12, tzinfo=UTC)
-    assert demo.add_interval(datetime(2027, 12, 5, tzinfo=UTC), "month").month == 1
+    assert stripe_shapes.add_interval(start, "month") == datetime(2027, 2, 28, 12, tzinfo=UTC)
+    assert stripe_shapes.add_interval(start, "year") == datetime(2028, 1, 31, 12, tzinfo=UTC)
+    assert stripe_shapes.add_interval(datetime(2027, 12, 5, tzinfo=UTC), "month").month == 1
