@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from membership import demo, gateway
 from membership.forms import DemoPortalForm
 from membership.models import Plan
+from membership.views import see_other
 
 
 def demo_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -26,12 +27,6 @@ def demo_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def _see_other(url: str) -> HttpResponse:
-    response = HttpResponseRedirect(url)
-    response.status_code = 303
-    return response
 
 
 @require_http_methods(["GET", "POST"])
@@ -47,8 +42,8 @@ def checkout(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "membership/link_invalid.html", status=400)
     if request.method == "POST":
         if request.POST.get("choice") == "cancel":
-            return _see_other(session.cancel_url)
-        return _see_other(demo.complete_checkout(session))
+            return see_other(session.cancel_url)
+        return see_other(demo.complete_checkout(session))
     return render(request, "membership/demo_checkout.html", {"session": session, "plan": plan})
 
 
@@ -68,7 +63,7 @@ def portal(request: HttpRequest, token: str) -> HttpResponse:
         if form.is_valid() and form.cleaned_data["membership"] in chosen:
             membership = chosen[form.cleaned_data["membership"]]
             demo.portal_action(session, membership, form.cleaned_data["action"])
-            return _see_other(session.return_url)
+            return see_other(session.return_url)
         status = 400
     return render(
         request,

@@ -23,7 +23,7 @@ def _new_attempt() -> str:
     return uuid.uuid4().hex
 
 
-def _see_other(url: str) -> HttpResponse:
+def see_other(url: str) -> HttpResponse:
     """Send the browser on after a POST (to Stripe, or the demo)."""
     response = HttpResponseRedirect(url)
     response.status_code = 303
@@ -55,7 +55,7 @@ def join(request: HttpRequest) -> HttpResponse:
                 status = 503
                 form.add_error(None, _unavailable_message())
             else:
-                return _see_other(session.url)
+                return see_other(session.url)
         else:
             status = 400
     else:
@@ -183,7 +183,7 @@ def billing(request: HttpRequest, member: Member) -> HttpResponse:
         session = checkout.open_portal(member, form.cleaned_data["attempt"])
     except gateway.PaymentsUnavailable:
         return _account(request, member, status=503, portal_error=_unavailable_message())
-    return _see_other(session.url)
+    return see_other(session.url)
 
 
 @require_POST

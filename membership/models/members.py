@@ -181,14 +181,14 @@ class Membership(models.Model):
         """Whether Stripe state from an event created at event_at may replace this row's.
 
         Events arrive out of order. A final status is never revived; an older event never
-        overwrites a newer one; within the same second the further-along status wins.
+        overwrites a newer one; within the same second the further-along status wins, and so
+        does a paid checkout over a subscription event that still says incomplete.
         """
         if self.status in self.FINAL and status not in self.FINAL:
             return False
-        if self.stripe_event_at is None or event_at > self.stripe_event_at:
-            return True
-        if event_at < self.stripe_event_at:
-            return False
+        if self.stripe_event_at is not None and event_at != self.stripe_event_at:
+            return event_at > self.stripe_event_at
+        # Same second, or state our checkout set before any subscription event: never go back.
         return _progress(status) >= _progress(self.status)
 
     def end(self, now: datetime) -> bool:

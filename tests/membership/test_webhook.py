@@ -296,3 +296,15 @@ def test_a_checkout_paid_later_is_welcomed_when_its_subscription_starts(client, 
     membership.refresh_from_db()
     assert membership.status == "active" and membership.welcomed_at is not None
     assert OutboundEmail.objects.filter(kind="member_welcome").count() == 1
+
+
+def test_a_subscription_still_incomplete_cannot_undo_a_paid_checkout(client, member, plans):
+    post_event(client, checkout_completed(member))
+    post_event(client, event("customer.subscription.created", subscription(status="incomplete")))
+
+    membership = Membership.objects.get()
+    assert membership.status == "active"
+
+    post_event(client, event("customer.subscription.updated", subscription(status="active")))
+    membership.refresh_from_db()
+    assert membership.status == "active" and membership.current_period_end is not None
