@@ -28,6 +28,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_membership_demo
 	@echo ""
 	@echo "  Open $${SITE_URL:-http://127.0.0.1:$(PORT)}/ (staff: /admin/; make a login with"
 	@echo "  $(BIN)/python manage.py createsuperuser). Ctrl-C stops web, worker and beat."

@@ -91,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.site",
+                "membership.context_processors.payments",
             ],
         },
     },
@@ -140,6 +141,8 @@ if CELERY_BROKER_URL == "filesystem://":
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
+        # Otherwise kombu writes a "control" folder wherever the worker was started.
+        "control_folder": str(_broker_dir / "control"),
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
@@ -245,7 +248,33 @@ for _origin in EMBED_ALLOWED_ORIGINS:
 EMBED_ALLOWED_ORIGINS = [origin.rstrip("/") for origin in EMBED_ALLOWED_ORIGINS]
 CORS_ALLOWED_ORIGINS = EMBED_ALLOWED_ORIGINS
 CORS_URLS_REGEX = r"^/api/.*$"
-CORS_ALLOW_METHODS = ["POST", "OPTIONS"]
+CORS_ALLOW_METHODS = ["GET", "POST", "OPTIONS"]
+
+# Payments: Stripe when a secret key is set; otherwise (development only) a local demo of
+# Checkout and the customer portal that signs its events with the webhook secret.
+STRIPE_SECRET_KEY = _required_in_production("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = _required_in_production(
+    "STRIPE_WEBHOOK_SECRET", "whsec_development_only_not_a_secret"
+)
+# Past-due memberships keep access this many days when their plan does not say (staff set it
+# per plan in the admin).
+MEMBERSHIP_GRACE_DAYS = env_int("MEMBERSHIP_GRACE_DAYS", 14, minimum=0)
+MEMBER_SIGN_IN_LINK_MINUTES = env_int("MEMBER_SIGN_IN_LINK_MINUTES", 60, minimum=1)
+# A used sign-in link keeps working this long: a mail scanner that follows it first, or a
+# second tap, does not lock the reader out.
+MEMBER_SIGN_IN_REUSE_MINUTES = env_int("MEMBER_SIGN_IN_REUSE_MINUTES", 10, minimum=0)
+# Drive progress and the supporter count are exact but cached this long.
+MEMBERSHIP_COUNTS_CACHE_SECONDS = env_int("MEMBERSHIP_COUNTS_CACHE_SECONDS", 60, minimum=0)
+# newsletters asks this callable whether an address may have members-only lists.
+NEWSLETTERS_MEMBER_CHECK = "membership.access.has_access"
+CELERY_BEAT_SCHEDULE["close-lapsed-member-lists"] = {
+    "task": "membership.tasks.close_lapsed_member_lists",
+    "schedule": env_int("MEMBERSHIP_LAPSE_SWEEP_SECONDS", 900, minimum=1),
+}
+CELERY_BEAT_SCHEDULE["purge-sign-in-links"] = {
+    "task": "membership.tasks.purge_sign_in_links",
+    "schedule": 86_400,
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -12,4 +12,5 @@ urlpatterns = [
     # The ESP's tracking (and inbound) webhooks, authenticated by anymail from ANYMAIL_* settings.
     path("anymail/", include("anymail.urls")),
     path("", include("newsletters.urls")),
+    path("", include("membership.urls")),
 ]

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from newsletters import emails, signup, suppression
+from newsletters import audience, emails, signup, suppression
 from newsletters.consent import SIGNUP_WORDING, Provenance
 from newsletters.links import PreferencesLink
 from newsletters.models import Newsletter, OutboundEmail, Subscriber
@@ -21,9 +21,12 @@ log = logging.getLogger(__name__)
 
 
 def choices_for(subscriber: Subscriber) -> NewsletterQuerySet:
-    """The lists a reader may tick: those offered to everyone, and any they are on already."""
+    """The lists a reader may tick: those offered to them, and any they are on already."""
     theirs = Q(pk__in=subscriber.subscriptions.current().values("newsletter_id"))
-    offered = Q(is_public=True, audience=Newsletter.Audience.EVERYONE)
+    audiences = [Newsletter.Audience.EVERYONE]
+    if audience.is_member(subscriber.email):
+        audiences.append(Newsletter.Audience.MEMBERS)
+    offered = Q(is_public=True, audience__in=audiences)
     return Newsletter.objects.filter(offered | theirs)
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from config.celery import publish, publish_on_commit
-from newsletters import consent, emails, suppression
+from newsletters import audience, consent, emails, suppression
 from newsletters.consent import Provenance, Wording
 from newsletters.models import (
     ConsentEvent,
@@ -139,6 +139,9 @@ def subscribe(email: str, newsletters: Sequence[Newsletter], provenance: Provena
     whether the address was known.
     """
     now = timezone.now()
+    newsletters = [n for n in newsletters if audience.may_have(email, n)]
+    if not newsletters:
+        return
     with transaction.atomic():
         subscriber = Subscriber.objects.lock_for_email(email)
         # A suppressed address gets no list email until it confirms afresh, active lists too.
@@ -226,6 +229,8 @@ def confirm(link: ConfirmationLink, provenance: Provenance) -> Confirmed:
                 already.append(sub.newsletter)
             elif sub.unsubscribed_at and sub.unsubscribed_at > link.issued_at:
                 continue  # they left after this link was sent; the old link cannot undo that
+            elif not audience.may_have(subscriber.email, sub.newsletter):
+                continue  # a members-only list, and the membership has ended since
             else:
                 sub.status = Subscription.Status.ACTIVE
                 sub.confirmed_at = now

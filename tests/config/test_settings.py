@@ -21,6 +21,8 @@ PRODUCTION = {
     "ANYMAIL_POSTMARK_SERVER_TOKEN": "server-token",
     "ANYMAIL_WEBHOOK_SECRET": "esp-webhooks:long-random-password",
     "DEFAULT_FROM_EMAIL": "The Ledger <newsletters@news.example.org>",
+    "STRIPE_SECRET_KEY": "sk_live_production_key",
+    "STRIPE_WEBHOOK_SECRET": "whsec_production_secret",
 }
 
 
@@ -46,7 +48,15 @@ def test_check_deploy_is_clean_with_production_settings():
 
 @pytest.mark.parametrize(
     "missing",
-    ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "EMAIL_BACKEND", "DEFAULT_FROM_EMAIL"],
+    [
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "DATABASE_URL",
+        "EMAIL_BACKEND",
+        "DEFAULT_FROM_EMAIL",
+        "STRIPE_SECRET_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+    ],
 )
 def test_production_refuses_to_start_without(missing):
     env = {k: v for k, v in PRODUCTION.items() if k != missing}
