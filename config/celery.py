@@ -2,6 +2,7 @@
 
 import logging
 import os
+import time
 from typing import Any
 
 from celery import Celery, Task
@@ -29,14 +30,28 @@ def _untag_logs(**_: Any) -> None:
     current_id.set("-")
 
 
-def publish(task: Task, *args: Any) -> bool:
-    """Queue a task now; when the broker cannot be reached, log it and report False."""
+# After a failed publish, requests stop trying the broker for a few seconds: during an outage
+# each would otherwise wait out a connection attempt. The sweep keeps probing meanwhile.
+BROKER_PAUSE_SECONDS = 5.0
+_broker_paused_until = 0.0
+
+
+def publish(task: Task, *args: Any, probe: bool = False) -> bool:
+    """Queue a task now; when the broker cannot be reached, log it and report False.
+
+    The work is already committed to the database, so nothing is lost: a periodic sweep
+    queues it later. probe=True tries the broker even while publishing is paused.
+    """
+    global _broker_paused_until
+    if not probe and time.monotonic() < _broker_paused_until:
+        return False
     try:
         task.apply_async(args=args)
     except Exception:
-        # The work is already committed to the database; a periodic sweep picks it up.
+        _broker_paused_until = time.monotonic() + BROKER_PAUSE_SECONDS
         log.warning("could not queue %s%r; left for the sweep", task.name, args, exc_info=True)
         return False
+    _broker_paused_until = 0.0
     return True
 
 

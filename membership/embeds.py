@@ -4,9 +4,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
-from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
+from config.security import framable_by_newsroom
 from membership import counts
 from membership.models import Drive
 
@@ -18,13 +18,11 @@ def _cache_briefly(response: HttpResponse) -> HttpResponse:
 
 def _framed(response: HttpResponse) -> HttpResponse:
     """Let the configured newsroom sites (only) show this page in an iframe."""
-    ancestors = " ".join(["'self'", *settings.EMBED_ALLOWED_ORIGINS])
-    response["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
+    framable_by_newsroom(response)
     return _cache_briefly(response)
 
 
 @require_GET
-@xframe_options_exempt
 def drive_widget(request: HttpRequest, slug: str) -> HttpResponse:
     drive = get_object_or_404(Drive, slug=slug)
     progress = counts.drive_progress(drive)
@@ -41,7 +39,6 @@ def drive_json(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
-@xframe_options_exempt
 def supporters_widget(request: HttpRequest) -> HttpResponse:
     count = counts.supporter_count()
     context = {"count": count, "label": counts.supporters_label(count)}

@@ -15,10 +15,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config.security import framable_by_newsroom
 from newsletters import catalogue, ratelimits, signup
 from newsletters.addresses import INVALID as INVALID_EMAIL
 from newsletters.consent import SIGNUP_WORDING, Provenance
@@ -136,14 +136,7 @@ def _json(payload: dict[str, Any], status: int) -> JsonResponse:
     return response
 
 
-def _frame_ancestors(response: HttpResponse) -> HttpResponse:
-    ancestors = " ".join(["'self'", *settings.EMBED_ALLOWED_ORIGINS])
-    response["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
-    return response
-
-
 @csrf_exempt
-@xframe_options_exempt
 @require_http_methods(["GET", "POST"])
 def embed(request: HttpRequest) -> HttpResponse:
     """A compact form for an iframe on the newsroom's site: ?newsletters=slug,slug narrows it."""
@@ -153,19 +146,23 @@ def embed(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if not origin_allowed(request):
-            return _frame_ancestors(render(request, "newsletters/embed_refused.html", status=403))
+            return framable_by_newsroom(
+                render(request, "newsletters/embed_refused.html", status=403)
+            )
         form = SignupForm(request.POST, newsletters=offered)
         valid = form.is_valid()
         if ratelimits.signup_limited(request, form.cleaned_data["email"] if valid else None):
-            return _frame_ancestors(render(request, "newsletters/embed_too_many.html", status=429))
+            return framable_by_newsroom(
+                render(request, "newsletters/embed_too_many.html", status=429)
+            )
         if valid:
             provenance = Provenance.from_request(request, ConsentEvent.Source.EMBED, SIGNUP_WORDING)
             signup.request_subscription(
                 form.cleaned_data["email"], form.cleaned_data["newsletters"], provenance
             )
-            return _frame_ancestors(render(request, "newsletters/embed_done.html"))
+            return framable_by_newsroom(render(request, "newsletters/embed_done.html"))
         status = 400
     else:
         form = SignupForm(newsletters=offered)
     context["form"] = form
-    return _frame_ancestors(render(request, "newsletters/embed.html", context, status=status))
+    return framable_by_newsroom(render(request, "newsletters/embed.html", context, status=status))

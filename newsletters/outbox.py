@@ -198,7 +198,7 @@ def sweep(now: Any = None) -> int:
     due = OutboundEmail.objects.due(now - timedelta(seconds=5), STALE_CLAIM)
     count = 0
     for pk in due.order_by("next_attempt_at").values_list("pk", flat=True)[:5000]:
-        if not publish(send_email, pk):
+        if not publish(send_email, pk, probe=True):
             break
         count += 1
     return count

@@ -255,7 +255,7 @@ def sweep_requests(now: datetime | None = None) -> int:
     due = SignupRequest.objects.due(now or timezone.now(), timedelta(seconds=5))
     count = 0
     for pk in due.order_by("created_at").values_list("pk", flat=True)[:5000]:
-        if not publish(process_signup, pk):
+        if not publish(process_signup, pk, probe=True):
             break
         count += 1
     return count

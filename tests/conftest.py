@@ -31,13 +31,16 @@ def _email_through_anymail(settings):
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Rate-limit counters live in Redis and lists in memory; each test starts with neither."""
+    import config.celery
     from newsletters import catalogue
 
     cache.clear()
     catalogue.forget()
+    config.celery._broker_paused_until = 0.0
     yield
     cache.clear()
     catalogue.forget()
+    config.celery._broker_paused_until = 0.0
 
 
 @pytest.fixture

@@ -90,7 +90,7 @@ def test_the_widget_may_be_framed_by_the_newsroom_and_works_without_script(clien
 
     assert response.status_code == 200
     assert "X-Frame-Options" not in response
-    assert response["Content-Security-Policy"] == "frame-ancestors 'self' https://news.example.org"
+    assert "frame-ancestors 'self' https://news.example.org" in response["Content-Security-Policy"]
     html = unescape(response.content.decode())
     assert "<script" not in html and "style=" not in html
     assert '<progress max="100" value="0"' in html
@@ -139,7 +139,7 @@ def test_the_supporter_count_is_members_with_access_now_each_once(client, db):
     assert response.json() == {"count": 3, "label": "3 supporters"}
     widget = client.get("/membership/supporters/embed/")
     assert "3 supporters" in widget.content.decode()
-    assert widget["Content-Security-Policy"].startswith("frame-ancestors 'self'")
+    assert "frame-ancestors 'self'" in widget["Content-Security-Policy"]
 
 
 def test_the_supporter_label_groups_thousands():

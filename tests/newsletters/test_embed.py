@@ -12,7 +12,7 @@ def test_the_embed_may_be_framed_by_the_configured_origins_only(client, newslett
     response = client.get(URL)
     assert response.status_code == 200
     assert "X-Frame-Options" not in response
-    assert response["Content-Security-Policy"] == "frame-ancestors 'self' https://news.example.org"
+    assert "frame-ancestors 'self' https://news.example.org" in response["Content-Security-Policy"]
 
 
 def test_the_embed_never_ticks_a_list_for_the_reader(client, newsletters):
