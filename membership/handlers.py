@@ -97,6 +97,8 @@ def checkout_session_completed(session: dict[str, Any], at: datetime) -> str:
     if paid:
         _welcome_once(membership)
     membership.save(update_fields=["checkout_session_id", "welcomed_at", "updated_at"])
+    if created:
+        _apply_waiting_invoices(subscription_id)
     return "membership created" if created else "checkout recorded"
 
 
@@ -138,6 +140,8 @@ def subscription_changed(subscription: dict[str, Any], at: datetime) -> str:
             status=Membership.Status.INCOMPLETE,
             started_at=_time(subscription.get("start_date")) or at,
         )
+        _apply_waiting_invoices(subscription_id)
+        membership.refresh_from_db()
     if not membership.accepts(at, status):
         return f"older than the state we hold ({membership.status}); left as it is"
     membership.status = status
@@ -182,10 +186,33 @@ def _membership_for_invoice(invoice: dict[str, Any]) -> Membership | None:
     )
 
 
+WAITING_FOR_SUBSCRIPTION = "waiting for its subscription"
+
+
+def _apply_waiting_invoices(subscription_id: str) -> None:
+    """Apply invoice events that arrived before their subscription was known, in Stripe's order.
+
+    Stripe does not promise order: an invoice can come before the subscription it bills. Such
+    events are stored as waiting and applied here, once, when the membership first exists.
+    """
+    from membership.models import StripeEvent
+
+    waiting = StripeEvent.objects.filter(
+        type__in=["invoice.paid", "invoice.payment_failed"],
+        outcome=WAITING_FOR_SUBSCRIPTION,
+        payload__data__object__parent__subscription_details__subscription=subscription_id,
+    ).order_by("created_at", "pk")
+    for stored in waiting.select_for_update():
+        invoice = stored.payload["data"]["object"]
+        note = HANDLERS[stored.type](invoice, stored.created_at)
+        stored.outcome = f"applied when its subscription arrived: {note}"[:200]
+        stored.save(update_fields=["outcome"])
+
+
 def invoice_paid(invoice: dict[str, Any], at: datetime) -> str:
     membership = _membership_for_invoice(invoice)
     if membership is None:
-        return "no membership for this invoice (its subscription events make one)"
+        return WAITING_FOR_SUBSCRIPTION
     if membership.last_paid_at is None or at > membership.last_paid_at:
         membership.last_paid_at = at
     lines = (invoice.get("lines") or {}).get("data") or []
@@ -208,7 +235,7 @@ def invoice_paid(invoice: dict[str, Any], at: datetime) -> str:
 def invoice_payment_failed(invoice: dict[str, Any], at: datetime) -> str:
     membership = _membership_for_invoice(invoice)
     if membership is None:
-        return "no membership for this invoice"
+        return WAITING_FOR_SUBSCRIPTION
     if membership.status in Membership.FINAL:
         return "the membership has ended"
     newer = membership.stripe_event_at and at < membership.stripe_event_at

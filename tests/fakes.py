@@ -12,6 +12,7 @@ class FlakyESP(AnymailTestBackend):
     status = 503
     refuse = False
     calls = 0
+    statuses: tuple[int, ...] = ()
 
     def send_messages(self, email_messages):
         FlakyESP.calls += 1
@@ -19,6 +20,8 @@ class FlakyESP(AnymailTestBackend):
             raise AnymailRecipientsRefused("all recipients were rejected")
         if FlakyESP.failures > 0:
             FlakyESP.failures -= 1
+            if FlakyESP.statuses:
+                FlakyESP.status = FlakyESP.statuses[FlakyESP.failures % len(FlakyESP.statuses)]
             response = requests.Response()
             response.status_code = FlakyESP.status
             response.reason = (
@@ -29,5 +32,26 @@ class FlakyESP(AnymailTestBackend):
         return super().send_messages(email_messages)
 
     @classmethod
-    def reset(cls, failures=0, status=503, refuse=False):
+    def reset(cls, failures=0, status=503, refuse=False, statuses=()):
         cls.failures, cls.status, cls.refuse, cls.calls = failures, status, refuse, 0
+        cls.statuses = tuple(statuses)
+
+
+class RecordingESP(AnymailTestBackend):
+    """For workers in other processes: notes each accepted message's outbox key in Redis.
+
+    FAKE_ESP_DELAY (seconds) makes every send take that long, as a slow provider would.
+    """
+
+    def send_messages(self, email_messages):
+        import os
+        import time
+
+        import redis
+
+        delay = float(os.environ.get("FAKE_ESP_DELAY", "0"))
+        client = redis.Redis.from_url(os.environ["FAKE_ESP_RECORD_URL"])
+        for message in email_messages:
+            time.sleep(delay)
+            client.rpush("fake-esp:accepted", message.metadata["outbox_key"])
+        return super().send_messages(email_messages)

@@ -46,6 +46,21 @@ def subscription(*, status="active", period_end=None, member=None, **changes):
     return sub
 
 
+def invoice(sub_id, kind_status, period_start, period_end, invoice_id):
+    """An invoice for a subscription, billing one period (named under parent, as now)."""
+    obj = stripe_object(
+        "invoice",
+        id=invoice_id,
+        status=kind_status,
+        parent={"type": "subscription_details", "subscription_details": {"subscription": sub_id}},
+    )
+    obj["lines"]["data"][0]["period"] = {
+        "start": int(period_start.timestamp()),
+        "end": int(period_end.timestamp()),
+    }
+    return obj
+
+
 def sign(body, secret=None, timestamp=None):
     """The Stripe-Signature header Stripe would send, made by stripe's own signing code."""
     secret = secret or settings.STRIPE_WEBHOOK_SECRET

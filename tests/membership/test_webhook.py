@@ -17,6 +17,7 @@ from tests.membership.conftest import (
     WEBHOOK,
     at,
     event,
+    invoice,
     post_event,
     sign,
     stripe_object,
@@ -308,3 +309,20 @@ def test_a_subscription_still_incomplete_cannot_undo_a_paid_checkout(client, mem
     post_event(client, event("customer.subscription.updated", subscription(status="active")))
     membership.refresh_from_db()
     assert membership.status == "active" and membership.current_period_end is not None
+
+
+def test_an_invoice_paid_before_its_subscription_is_applied_when_the_subscription_arrives(
+    client, member, plans
+):
+    now = timezone.now().replace(microsecond=0)
+    paid = invoice(SUBSCRIPTION, "paid", now, now + timedelta(days=30), "in_early")
+    post_event(client, event("invoice.paid", paid, created=now))
+    assert not Membership.objects.exists()
+    sub = subscription(status="active", period_end=now + timedelta(days=30), member=member)
+    post_event(
+        client, event("customer.subscription.created", sub, created=now + timedelta(seconds=1))
+    )
+    membership = Membership.objects.get()
+    assert membership.last_paid_at == now
+    assert membership.current_period_end == now + timedelta(days=30)
+    assert StripeEvent.objects.get(type="invoice.paid").outcome.startswith("applied when")

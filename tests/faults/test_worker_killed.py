@@ -1,0 +1,106 @@
+"""A worker killed in the middle of sending: every email still goes, and not twice where the
+outbox can tell (only a message the provider accepted just before the kill can repeat)."""
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+from django.utils import timezone
+
+from newsletters import outbox
+from newsletters.models import OutboundEmail
+from tests.conftest import wait_for
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parents[2]
+EMAILS = 30
+
+
+def start_worker(record_url):
+    db = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "EMAIL_BACKEND": "tests.fakes.RecordingESP",
+        "FAKE_ESP_RECORD_URL": record_url,
+        "FAKE_ESP_DELAY": "0.1",
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def kill(worker):
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
+
+
+def test_a_killed_worker_loses_no_email_and_repeats_none_it_had_finished(newsletters, settings):
+    from config.celery import app, publish
+    from newsletters.tasks import send_email
+
+    record_url = settings.CELERY_BROKER_URL.rsplit("/", 1)[0] + "/13"
+    accepted = redis.Redis.from_url(record_url, decode_responses=True)
+    accepted.delete("fake-esp:accepted")
+    app.conf.task_always_eager = False
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge(app.conf.task_default_queue)
+    emails = [
+        outbox.queue("welcome", f"r{n}@example.org", "welcome", {"newsletters": []})
+        for n in range(EMAILS)
+    ]
+    for email in emails:
+        publish(send_email, email.pk)
+
+    worker = start_worker(record_url)
+    try:
+        wait_for(lambda: accepted.llen("fake-esp:accepted") >= 8, timeout=60)
+        kill(worker)
+        in_flight = set(
+            OutboundEmail.objects.filter(status="sending").values_list("key", flat=True)
+        )
+        sent_before = OutboundEmail.objects.filter(status="sent").count()
+        assert 8 <= sent_before < EMAILS
+
+        worker = start_worker(record_url)
+        # Beat's sweep, once the dead worker's claim has gone stale.
+        outbox.sweep(now=timezone.now() + outbox.STALE_CLAIM + timedelta(seconds=1))
+        wait_for(lambda: OutboundEmail.objects.filter(status="sent").count() == EMAILS, timeout=90)
+    finally:
+        kill(worker)
+        app.conf.task_always_eager = True
+
+    keys = accepted.lrange("fake-esp:accepted", 0, -1)
+    assert set(keys) == {email.key for email in emails}  # nothing lost
+    repeated = {key for key in keys if keys.count(key) > 1}
+    assert repeated <= in_flight  # only what was mid-send at the kill can repeat
+    assert len(keys) <= EMAILS + len(in_flight)
