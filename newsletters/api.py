@@ -106,7 +106,7 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
             return render(
                 request,
                 "newsletters/signup.html",
-                {"form": form, "wording": SIGNUP_WORDING},
+                {"form": form, "wording": form.wording},
                 status=400,
             )
         errors = {field: [str(m) for m in messages] for field, messages in form.errors.items()}
@@ -142,7 +142,7 @@ def embed(request: HttpRequest) -> HttpResponse:
     """A compact form for an iframe on the newsroom's site: ?newsletters=slug,slug narrows it."""
     wanted = {s for s in request.GET.get("newsletters", "").split(",") if s}
     offered = [n for slug, n in catalogue.offered().items() if not wanted or slug in wanted]
-    context: dict[str, Any] = {"wording": SIGNUP_WORDING, "query": request.GET.urlencode()}
+    context: dict[str, Any] = {"query": request.GET.urlencode()}
     status = 200
     if request.method == "POST":
         if not origin_allowed(request):
@@ -156,7 +156,7 @@ def embed(request: HttpRequest) -> HttpResponse:
                 render(request, "newsletters/embed_too_many.html", status=429)
             )
         if valid:
-            provenance = Provenance.from_request(request, ConsentEvent.Source.EMBED, SIGNUP_WORDING)
+            provenance = Provenance.from_request(request, ConsentEvent.Source.EMBED, form.wording)
             signup.request_subscription(
                 form.cleaned_data["email"], form.cleaned_data["newsletters"], provenance
             )
@@ -165,4 +165,5 @@ def embed(request: HttpRequest) -> HttpResponse:
     else:
         form = SignupForm(newsletters=offered)
     context["form"] = form
+    context["wording"] = form.wording
     return framable_by_newsroom(render(request, "newsletters/embed.html", context, status=status))

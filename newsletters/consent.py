@@ -28,6 +28,13 @@ SIGNUP_WORDING = Wording(
         "and my address is never shared or sold."
     ),
 )
+SIGNUP_ONE_WORDING = Wording(
+    version="signup-one-2026-11",
+    text=_(
+        "Send me this newsletter. I can unsubscribe at any time with one click, "
+        "and my address is never shared or sold."
+    ),
+)
 CONFIRM_WORDING = Wording(
     version="confirm-2026-11",
     text=_("Yes, subscribe me to these newsletters."),

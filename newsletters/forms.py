@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from newsletters import catalogue
 from newsletters.addresses import MAX_LENGTH, normalise_email
+from newsletters.consent import SIGNUP_ONE_WORDING, SIGNUP_WORDING, Wording
 from newsletters.models import Newsletter
 
 MAX_LISTS_PER_SIGNUP = 30
@@ -82,6 +83,12 @@ class SignupForm(forms.Form):
     @property
     def newsletter_choices(self) -> list[Newsletter]:
         return list(self.newsletter_field.available().values())
+
+    @property
+    def wording(self) -> Wording:
+        """The consent text this form shows: one list is named, several are ticked."""
+        one = len(self.newsletter_field.available()) == 1
+        return SIGNUP_ONE_WORDING if one else SIGNUP_WORDING
 
     def clean_email(self) -> str:
         return normalise_email(self.cleaned_data["email"])

@@ -22,7 +22,7 @@ def signup_page(request: HttpRequest) -> HttpResponse:
         if ratelimits.signup_limited(request, form.cleaned_data["email"] if valid else None):
             return _too_many(request)
         if valid:
-            provenance = Provenance.from_request(request, ConsentEvent.Source.FORM, SIGNUP_WORDING)
+            provenance = Provenance.from_request(request, ConsentEvent.Source.FORM, form.wording)
             signup.request_subscription(
                 form.cleaned_data["email"], form.cleaned_data["newsletters"], provenance
             )
@@ -32,7 +32,7 @@ def signup_page(request: HttpRequest) -> HttpResponse:
         form = SignupForm(initial={"newsletters": request.GET.getlist("newsletter")})
         status = 200
     return render(
-        request, "newsletters/signup.html", {"form": form, "wording": SIGNUP_WORDING}, status=status
+        request, "newsletters/signup.html", {"form": form, "wording": form.wording}, status=status
     )
 
 

@@ -35,7 +35,10 @@ def test_a_signup_in_the_embed_answers_inside_the_frame(client, newsletters):
     )
     assert response.status_code == 200
     assert "Almost there" in response.content.decode()
-    assert Subscriber.objects.get().subscriptions.get().newsletter.slug == "weekly-explainer"
+    subscriber = Subscriber.objects.get()
+    assert subscriber.subscriptions.get().newsletter.slug == "weekly-explainer"
+    # The reader saw one list named, not boxes to tick, and the ledger keeps that wording.
+    assert subscriber.consent_events.get().wording_version == "signup-one-2026-11"
 
 
 def test_the_embed_refuses_lists_outside_its_narrowed_set(client, newsletters):
