@@ -1,0 +1,105 @@
+"""axe-core on every public page, and the main forms used with the keyboard alone."""
+
+import pytest
+from django.core import mail
+from playwright.sync_api import expect
+
+from membership.demo_data import seed_membership
+from tests.browser.conftest import assert_accessible
+from tests.conftest import link_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def demo_site(site, settings, newsletters):
+    settings.DEBUG = True
+    settings.STRIPE_SECRET_KEY = ""
+    seed_membership()
+    return site
+
+
+def test_every_newsletter_page_passes_axe(page, demo_site):
+    for path in ["/newsletters/", "/newsletters/embed/", "/newsletters/preferences/", "/nowhere/"]:
+        page.goto(demo_site + path)
+        assert_accessible(page)
+
+    page.goto(demo_site + "/newsletters/")
+    page.get_by_role("button", name="Subscribe").click()  # the error state
+    expect(page.get_by_role("alert")).to_be_visible()
+    assert_accessible(page)
+
+    page.get_by_label("The Daily Briefing").check()
+    page.get_by_label("Email address").fill("reader@example.org")
+    page.get_by_role("button", name="Subscribe").click()
+    assert_accessible(page)  # almost there
+
+    page.goto(link_in(mail.outbox[-1].body, "/newsletters/confirm/"))
+    assert_accessible(page)
+    page.get_by_role("button", name="Yes, subscribe me to these newsletters.").click()
+    assert_accessible(page)  # confirmed
+
+    welcome = mail.outbox[-1].body
+    page.goto(link_in(welcome, "/newsletters/preferences/"))
+    assert_accessible(page)
+    page.goto(link_in(welcome, "/newsletters/unsubscribe/"))
+    assert_accessible(page)
+    page.goto(demo_site + "/newsletters/confirm/not-a-token/")
+    assert_accessible(page)
+
+
+def test_every_membership_page_passes_axe(page, demo_site):
+    for path in [
+        "/membership/",
+        "/membership/sign-in/",
+        "/membership/supporters/embed/",
+        "/membership/cancelled/",
+    ]:
+        page.goto(demo_site + path)
+        assert_accessible(page)
+
+    page.goto(demo_site + "/membership/")
+    page.get_by_label("Monthly: £5 a month").check()
+    page.get_by_label("Email address").fill("reader@example.org")
+    page.get_by_role("button", name="Continue to payment").click()
+    assert_accessible(page)  # the demo checkout
+    page.get_by_role("button", name="Pay £5 a month (demo)").click()
+    assert_accessible(page)  # welcome
+
+    page.goto(demo_site + "/membership/sign-in/")
+    page.get_by_label("Email address").fill("reader@example.org")
+    page.get_by_role("button", name="Email me a sign-in link").click()
+    assert_accessible(page)
+    page.goto(link_in(mail.outbox[-1].body, "/membership/sign-in/"))
+    assert_accessible(page)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your membership")
+    assert_accessible(page)  # the account
+
+
+def test_a_reader_can_subscribe_with_the_keyboard_alone(page, demo_site):
+    page.goto(demo_site + "/newsletters/")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")
+    focused = []
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        focused.append(
+            page.evaluate("document.activeElement.name || document.activeElement.textContent")
+        )
+        if focused[-1] == "newsletters":
+            break
+    expect(page.get_by_label("The Daily Briefing")).to_be_focused()
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Email address")).to_be_focused()
+    page.keyboard.type("keys@example.org")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Subscribe")).to_be_focused()  # the honeypot is skipped
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Almost there: we've sent you a confirmation email"
+    )
