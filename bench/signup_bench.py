@@ -1,6 +1,6 @@
 """Signup throughput and commit-to-email latency, against a bare one-INSERT view in the same run.
 
-    .venv/bin/python bench/signup_bench.py [--seconds 20] [--connections 16]
+    .venv/bin/python -m bench.signup_bench [--seconds 20] [--connections 16]
 
 Part 1 drives POST /api/v1/subscriptions and the bare view (same middleware, same JSON body, one
 INSERT) under gunicorn with 4 sync workers, on PostgreSQL and Redis, with wrk at 16 connections,
@@ -16,27 +16,39 @@ import json
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
-import urllib.request
 import uuid
 from datetime import datetime
 from http.client import HTTPConnection
-from pathlib import Path
 
 import psycopg
 import redis
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
+from bench.harness import (
+    PG,
+    RECORD_URL,
+    celery_worker,
+    environment,
+    gunicorn,
+    percentile,
+    prepare_database,
+    stop,
+    truncate,
+)
+
 DB_NAME = "bench_signup"
-PG = "postgres://postgres@127.0.0.1:5432"
-RECORD_URL = "redis://127.0.0.1:6379/11"
+TABLES = (
+    "bench_bare",
+    "newsletters_signuprequest",
+    "newsletters_consentevent",
+    "newsletters_subscription",
+    "newsletters_outboundemail",
+    "newsletters_subscriber",
+)
 
 WRK_SCRIPT = """
 local counter = 0
@@ -51,78 +63,6 @@ function request()
   return wrk.format("POST", wrk.path, {["Content-Type"] = "application/json"}, body)
 end
 """
-
-
-def environment(port: int, var_dir: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-" + "x" * 50,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SITE_URL": f"http://127.0.0.1:{port}",
-        "SECURE_SSL_REDIRECT": "false",
-        "DATABASE_URL": f"{PG}/{DB_NAME}",
-        "REDIS_URL": "redis://127.0.0.1:6379/12",
-        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/13",
-        "EMAIL_BACKEND": "bench.backends.RecordingBackend",
-        "DEFAULT_FROM_EMAIL": "Bench <bench@example.org>",
-        "BENCH_RECORD_URL": RECORD_URL,
-        "SIGNUP_RATE_PER_IP": "100000000/s",
-        "SIGNUP_RATE_PER_ADDRESS": "100000/h",
-        "VAR_DIR": var_dir,
-        "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
-    }
-
-
-def prepare_database(env: dict[str, str]) -> None:
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
-        if not exists:
-            conn.execute(f"CREATE DATABASE {DB_NAME}")
-    manage = [PYTHON, "manage.py"]
-    subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    subprocess.run([*manage, "seed_demo"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-    subprocess.run([*manage, "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-    with psycopg.connect(f"{PG}/{DB_NAME}", autocommit=True) as conn:
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS bench_bare "
-            "(id bigserial PRIMARY KEY, email varchar(254) NOT NULL,"
-            " created_at timestamptz DEFAULT now())"
-        )
-        conn.execute(
-            "TRUNCATE bench_bare, newsletters_signuprequest, newsletters_consentevent,"
-            " newsletters_subscription, newsletters_outboundemail, newsletters_subscriber"
-        )
-        conn.execute("VACUUM ANALYZE")
-    redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()
-    redis.Redis.from_url(env["REDIS_URL"]).flushdb()
-    redis.Redis.from_url(RECORD_URL).flushdb()
-
-
-def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-
-
-def wait_until_up(url: str) -> None:
-    for _ in range(200):
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - localhost
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"{url} did not come up")
 
 
 def wrk(url: str, seconds: int, connections: int, script: str) -> dict[str, float]:
@@ -208,34 +148,11 @@ def throughput(port: int, seconds: int, connections: int, rounds: int) -> None:
 def steady_latency(port: int, env: dict[str, str], seconds: int, rate: int) -> None:
     print(f"\n== Part 2: steady {rate} signups/s for {seconds}s with a Celery worker running")
     # Part 1 left signups for a worker that never ran: start from an empty queue and tables.
-    with psycopg.connect(f"{PG}/{DB_NAME}", autocommit=True) as conn:
-        conn.execute(
-            "TRUNCATE newsletters_signuprequest, newsletters_consentevent,"
-            " newsletters_subscription,"
-            " newsletters_outboundemail, newsletters_subscriber"
-        )
-        start_id = 0
+    truncate(DB_NAME, *TABLES[1:])
+    start_id = 0
     redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()
     redis.Redis.from_url(RECORD_URL).delete("bench:handed-off")
-    worker = start(
-        [
-            PYTHON,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--loglevel",
-            "WARNING",
-            "--concurrency",
-            "2",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        env,
-    )
-    time.sleep(4)  # let the worker connect before timing anything
+    worker = celery_worker(env)
     total = rate * seconds
     threads = 4
     errors: list[str] = []
@@ -290,7 +207,7 @@ def steady_latency(port: int, env: dict[str, str], seconds: int, rate: int) -> N
     )
     if not latencies:
         raise SystemExit("no email reached the backend")
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    p99 = percentile(latencies, 0.99)
     print(
         f"  offered {achieved:.0f} signups/s; {len(rows)} confirmations queued,"
         f" {len(latencies)} handed off;"
@@ -314,26 +231,17 @@ def main() -> None:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
     var_dir = tempfile.mkdtemp(prefix="bench-signup-")
-    env = environment(args.port, var_dir)
-    prepare_database(env)
+    env = environment(args.port, var_dir, DB_NAME)
+    prepare_database(env, DB_NAME)
+    with psycopg.connect(f"{PG}/{DB_NAME}", autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS bench_bare (id bigserial PRIMARY KEY,"
+            " email varchar(254) NOT NULL, created_at timestamptz DEFAULT now())"
+        )
+    truncate(DB_NAME, *TABLES)
     print(f"signup benchmark, {datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} cores")
-    web = start(
-        [
-            PYTHON,
-            "-m",
-            "gunicorn",
-            "config.wsgi",
-            "--workers",
-            "4",
-            "--bind",
-            f"127.0.0.1:{args.port}",
-            "--log-level",
-            "warning",
-        ],
-        env,
-    )
+    web = gunicorn(args.port, env)
     try:
-        wait_until_up(f"http://127.0.0.1:{args.port}/healthz")
         throughput(args.port, args.seconds, args.connections, args.rounds)
         steady_latency(args.port, env, args.steady_seconds, args.rate)
     finally:

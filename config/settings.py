@@ -43,7 +43,12 @@ if not ALLOWED_HOSTS:
 
 PORT = env_int("PORT", 8000, minimum=1)
 SITE_URL = env_str("SITE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
-if not DEBUG and not SITE_URL.startswith("https://"):
+if (
+    not DEBUG
+    and not SITE_URL.startswith("https://")
+    # A production-like run on this machine only (benchmarks): nothing leaves it.
+    and urlsplit(SITE_URL).hostname not in {"127.0.0.1", "localhost", "::1"}
+):
     # Links in emails carry tokens, and one-click unsubscribe (RFC 8058) needs https.
     raise ImproperlyConfigured(
         f"SITE_URL must be an https:// address in production, not {SITE_URL!r}"
