@@ -3,6 +3,7 @@
 import logging
 import os
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from celery import Celery, Task
@@ -53,6 +54,16 @@ def publish(task: Task, *args: Any, probe: bool = False) -> bool:
         return False
     _broker_paused_until = 0.0
     return True
+
+
+def requeue(task: Task, ids: Iterable[int]) -> int:
+    """For a sweep: queue the task for each id until the broker refuses; say how many went."""
+    count = 0
+    for pk in ids:
+        if not publish(task, pk, probe=True):
+            break
+        count += 1
+    return count
 
 
 def publish_on_commit(task: Task, *args: Any) -> None:

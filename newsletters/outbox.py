@@ -190,15 +190,10 @@ def _finish(
 
 def sweep(now: Any = None) -> int:
     """Queue every row that is due and report how many; rows already queued are harmless."""
-    from config.celery import publish
+    from config.celery import requeue
     from newsletters.tasks import send_email
 
     now = now or timezone.now()
     # Give the on-commit publish a moment before treating a fresh row as missed.
     due = OutboundEmail.objects.due(now - timedelta(seconds=5), STALE_CLAIM)
-    count = 0
-    for pk in due.order_by("next_attempt_at").values_list("pk", flat=True)[:5000]:
-        if not publish(send_email, pk, probe=True):
-            break
-        count += 1
-    return count
+    return requeue(send_email, due.order_by("next_attempt_at").values_list("pk", flat=True)[:5000])

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from config.celery import publish, publish_on_commit
+from config.celery import publish_on_commit, requeue
 from newsletters import audience, consent, emails, suppression
 from newsletters.consent import Provenance, Wording
 from newsletters.models import (
@@ -253,9 +253,4 @@ def sweep_requests(now: datetime | None = None) -> int:
     from newsletters.tasks import process_signup
 
     due = SignupRequest.objects.due(now or timezone.now(), timedelta(seconds=5))
-    count = 0
-    for pk in due.order_by("created_at").values_list("pk", flat=True)[:5000]:
-        if not publish(process_signup, pk, probe=True):
-            break
-        count += 1
-    return count
+    return requeue(process_signup, due.order_by("created_at").values_list("pk", flat=True)[:5000])
