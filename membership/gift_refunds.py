@@ -82,7 +82,7 @@ def charge_refunded(charge: dict[str, Any], at: datetime) -> str:
         if gift.status == Gift.Status.REVOKED:
             # Revoked by staff before; now the money went back too.
             Gift.objects.filter(pk=gift.pk).update(revoke_reason=Gift.RevokeReason.REFUNDED)
-        elif revoke(gift, Gift.RevokeReason.REFUNDED, at):
+        elif revoke(gift, Gift.RevokeReason.REFUNDED):
             revoked += 1
         covered += gift.amount
     return f"refunded {purchase.amount_refunded} in all; {revoked} gifts revoked"

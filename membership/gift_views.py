@@ -170,8 +170,7 @@ def _gift_page(
         "too_late": too_late,
     }
     response = render(request, "membership/gifts/page.html", context, status=status)
-    response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"  # the address holds the buyer's key
+    response["Cache-Control"] = "no-store"  # the address holds the buyer's key
     return response
 
 

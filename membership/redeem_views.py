@@ -38,9 +38,7 @@ def _redeemed(
 
 
 def _confirm(request: HttpRequest, gift: Gift) -> HttpResponse:
-    response = render(request, "membership/gifts/redeem.html", {"gift": gift})
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+    return render(request, "membership/gifts/redeem.html", {"gift": gift})
 
 
 @require_http_methods(["GET", "POST"])

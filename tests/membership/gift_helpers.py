@@ -92,7 +92,7 @@ def paid(*recipients, at=None, **buyer):
     purchase = bought(*recipients, **buyer)
     with transaction.atomic():  # as inside the webhook's handling of the event
         purchase = GiftPurchase.objects.select_for_update().get(pk=purchase.pk)
-        gift_purchase.paid(purchase, at or timezone.now(), "pi_3PgafyB7WZ01zgkW0sjxsAJo")
+        gift_purchase.paid(purchase, at or timezone.now(), f"pi_test_gift_{purchase.pk}")
     purchase.refresh_from_db()
     return purchase
 

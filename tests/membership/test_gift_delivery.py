@@ -11,6 +11,7 @@ from membership import gift_delivery
 from membership.models import Gift
 from membership.tasks import deliver_due_gifts
 from newsletters.models import OutboundEmail
+from tests.conftest import wait_for
 from tests.membership.gift_helpers import BUYER, a_recipient, gift_email, gifts, paid
 
 pytestmark = pytest.mark.django_db
@@ -225,3 +226,18 @@ def test_only_a_delivered_unredeemed_gift_can_be_resent(client, gift_prices):
     assert sent("gift") == []
     Gift.objects.filter(pk=gift.pk).update(status=Gift.Status.REDEEMED)
     assert client.post(f"{page_path(purchase)}{gift.pk}/address/", {}).status_code == 409
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_delivers_due_gifts_and_sends_their_emails(gift_prices, redis_worker):
+    with time_machine.travel(BOUGHT):
+        paid(a_recipient(1, deliver_on=DAY))
+    OutboundEmail.objects.all().delete()  # the receipt went already; watch only the delivery
+    with time_machine.travel(datetime(2027, 3, 24, 9, 0, tzinfo=UTC), tick=True):
+        deliver_due_gifts.delay()
+        wait_for(lambda: OutboundEmail.objects.filter(kind="gift", status="sent").exists())
+        wait_for(
+            lambda: OutboundEmail.objects.filter(kind="gifts_delivered", status="sent").exists()
+        )
+    assert Gift.objects.get().status == "delivered"

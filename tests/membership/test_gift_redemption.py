@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from membership import checkout
-from membership.models import Gift, Member, Membership
+from membership.models import Drive, Gift, Member, Membership
 from membership.months import add_months
 from membership.signin import SESSION_KEY
 from membership.tasks import gift_housekeeping
@@ -43,7 +43,7 @@ def test_opening_the_link_shows_a_button_and_changes_nothing(client, gift_prices
     response = client.get(link)
     assert response.status_code == 200
     assert "Start my membership" in text(response)
-    assert "A 3 months membership of The Ledger" in text(response)
+    assert "A membership of The Ledger for 3 months" in text(response)
     assert Gift.objects.get().status == "delivered"
     assert Member.objects.count() == 0
 
@@ -297,3 +297,17 @@ def test_the_redeemed_page_needs_the_reader_who_redeemed(client, gift_prices):
     response = client.get("/gifts/redeemed/")
     assert response.status_code == 302
     assert re.search(r"/membership/account/$", response["Location"])
+
+
+def test_a_redeemed_gift_counts_in_drives_that_count_gifts(client, gift_prices):
+    now = timezone.now()
+    window = {"starts_at": now - timedelta(days=1), "ends_at": now + timedelta(days=1)}
+    gifts_count = Drive.objects.create(slug="with-gifts", title="A", goal=10, **window)
+    paid_only = Drive.objects.create(
+        slug="paid-only", title="B", goal=10, counts_gift=False, **window
+    )
+    paid(a_recipient(1))
+    link, _code = link_and_code()
+    client.post(link)
+    assert gifts_count.count_new_members() == 1
+    assert paid_only.count_new_members() == 0

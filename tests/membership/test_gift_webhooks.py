@@ -79,7 +79,7 @@ def test_the_gift_email_carries_the_names_and_message_escaped_and_a_link_and_a_c
     assert message.to == ["friend1@example.org"]
     assert message.subject == "A gift for you: membership of The Ledger"
     assert "Dear Ann & Co," in message.body
-    assert "Bea <Giver> has given you a 3 months membership" in message.body
+    assert "Bea <Giver> has given you a membership of The Ledger for 3 months" in message.body
     assert "<script>alert(1)</script>\nSee you soon" in message.body  # plain text: as typed
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html"
