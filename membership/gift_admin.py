@@ -35,7 +35,7 @@ GIFT_FIELDS = (
     "currency",
     "recipient_name",
     "recipient_email",
-    "message",
+    "has_message",
     "deliver_on",
     "deliver_at",
     "link_sent_to",
@@ -148,6 +148,11 @@ class GiftAdmin(admin.ModelAdmin[Gift]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.display(description=_("personal message"), boolean=True)
+    def has_message(self, gift: Gift) -> bool:
+        # The message is for the recipient: staff see only that there is one.
+        return bool(gift.message)
 
     @admin.display(description=_("purchase"), ordering="purchase")
     def purchase_link(self, gift: Gift) -> str:

@@ -140,9 +140,13 @@ def take_back(gift: Gift, now: datetime) -> None:
 
     Only this gift's time is taken: other gifts stacked on the same membership keep theirs.
     A gift membership left with no time ends now and its members-only lists close; a paying
-    member's next payment moves forward again (to now, at the earliest).
+    member's next payment moves forward again (to now, at the earliest). Time already used up
+    is not billed afterwards: a membership that has run out, or a payment the gift's months
+    no longer hold back, is left alone.
     """
     if gift.membership_id is None or gift.covers_from is None or gift.covers_to is None:
+        return
+    if gift.covers_to <= now:
         return
     membership = (
         Membership.objects.select_for_update().select_related("member").get(pk=gift.membership_id)
@@ -154,9 +158,10 @@ def take_back(gift: Gift, now: datetime) -> None:
         membership.save(update_fields=["gift_trial_end", "gift_trial_end_sent_at", "updated_at"])
         publish_on_commit(_push_task(), membership.pk)
         return
-    if membership.current_period_end is None or membership.status in Membership.FINAL:
-        return
-    shortened = membership.current_period_end - given
+    ends = membership.current_period_end
+    if ends is None or ends <= now or membership.status in Membership.FINAL:
+        return  # no end to move, or over already
+    shortened = ends - given
     if shortened <= now:
         membership.end(now)
     else:

@@ -56,6 +56,12 @@ def test_gifts_filter_by_status(admin_client, purchase):
     assert "friend1@example.org" in html and "giver@example.org" in html
 
 
+def test_staff_see_that_a_gift_has_a_message_but_not_the_message(admin_client, gift_prices):
+    purchase = gift_helpers.paid(a_recipient(1, message="Only for you, Ann"))
+    html = text(admin_client.get(f"{GIFTS}{gifts(purchase)[0].pk}/change/"))
+    assert "Personal message" in html and "Only for you" not in html
+
+
 def test_a_purchase_shows_its_gifts(admin_client, purchase):
     response = admin_client.get(f"/admin/membership/giftpurchase/{purchase.pk}/change/")
     html = text(response)

@@ -214,3 +214,22 @@ def test_a_gift_cannot_be_refunded_twice_or_before_it_is_paid(gift_prices, strip
     with pytest.raises(gift_refunds.NotRefundable):
         gift_refunds.request_refund(gifts(unpaid)[0])
     assert len([r for r in stripe_api.requests if r.path == "/v1/refunds"]) == 1
+
+
+def test_a_refund_after_the_gifts_months_were_used_up_bills_nobody_afterwards(
+    client, gift_prices, paid, stripe_api, django_capture_on_commit_callbacks
+):
+    purchase = gift_helpers.paid(a_recipient(1, months=1))
+    Gift.objects.update(recipient_email="reader@example.org", link_sent_to="reader@example.org")
+    token, _code = Gift.objects.get().credentials()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/gifts/redeem/{token}/")
+    pushes = len(stripe_api.requests)
+    covers_to = Gift.objects.get().covers_to
+    with (
+        time_machine.travel(covers_to + timedelta(days=3)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        refund(client, purchase, purchase.amount_total)
+    assert statuses(purchase) == [("revoked", "refunded")]
+    assert len(stripe_api.requests) == pushes  # no trial_end=now: nothing is billed again
