@@ -9,8 +9,8 @@ from django.contrib.auth.models import Permission, User
 from membership import counts
 from membership.models import Gift, GiftPrice, Member, Membership, SupporterCount
 from newsletters.models import OutboundEmail
-from tests.membership import gift_helpers
-from tests.membership.gift_helpers import a_recipient, gifts
+from tests.membership import gift_orders
+from tests.membership.gift_orders import a_recipient, gifts
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def text(response):
 @pytest.fixture
 def purchase(gift_prices):
     later = date.today() + timedelta(days=30)
-    return gift_helpers.paid(a_recipient(1), a_recipient(2, deliver_on=later))
+    return gift_orders.paid(a_recipient(1), a_recipient(2, deliver_on=later))
 
 
 def test_staff_set_a_price_per_duration(admin_client, db):
@@ -57,7 +57,7 @@ def test_gifts_filter_by_status(admin_client, purchase):
 
 
 def test_staff_see_that_a_gift_has_a_message_but_not_the_message(admin_client, gift_prices):
-    purchase = gift_helpers.paid(a_recipient(1, message="Only for you, Ann"))
+    purchase = gift_orders.paid(a_recipient(1, message="Only for you, Ann"))
     html = text(admin_client.get(f"{GIFTS}{gifts(purchase)[0].pk}/change/"))
     assert "Personal message" in html and "Only for you" not in html
 

@@ -12,7 +12,7 @@ from membership.models import Gift
 from membership.tasks import deliver_due_gifts
 from newsletters.models import OutboundEmail
 from tests.conftest import wait_for
-from tests.membership.gift_helpers import BUYER, a_recipient, gift_email, gifts, paid
+from tests.membership.gift_orders import BUYER, a_recipient, gift_email, gifts, paid
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.core import mail
 from membership.models import DemoEvent, Gift, GiftPurchase, Member, Membership, StripeEvent
 from membership.months import add_months
 from tests.conftest import link_in
-from tests.membership.gift_helpers import gift_form, recipient
+from tests.membership.gift_orders import gift_form, recipient
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

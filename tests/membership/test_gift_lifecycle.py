@@ -12,8 +12,8 @@ from membership.models import Gift, GiftPurchase, Member, Membership
 from membership.tasks import gift_housekeeping
 from newsletters.models import OutboundEmail, Subscriber, Subscription
 from tests.conftest import link_in
-from tests.membership import gift_helpers
-from tests.membership.gift_helpers import a_recipient, gift_email, gifts
+from tests.membership import gift_orders
+from tests.membership.gift_orders import a_recipient, gift_email, gifts
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def reminders():
 def gift_member(client, gift_prices):
     """A reader who redeemed a 3-month gift on BOUGHT."""
     with time_machine.travel(BOUGHT, tick=False):
-        gift_helpers.paid(a_recipient(1, months=3))
+        gift_orders.paid(a_recipient(1, months=3))
         body = gift_email("friend1@example.org").text_body
         client.post(link_in(body, "/gifts/redeem/").removeprefix("http://testserver"))
     membership = Membership.objects.get()
@@ -73,7 +73,7 @@ def test_another_gift_moves_the_reminder_to_the_new_end(client, gift_member):
     ends = gift_member.current_period_end
     with time_machine.travel(ends - timedelta(days=5)):
         assert gift_lifecycle.remind_ending() == 1
-        gift_helpers.paid(a_recipient(1, months=1), attempt="c" * 32)
+        gift_orders.paid(a_recipient(1, months=1), attempt="c" * 32)
         body = gift_email("friend1@example.org").text_body
         client.post(link_in(body, "/gifts/redeem/").removeprefix("http://testserver"))
     gift_member.refresh_from_db()
@@ -98,7 +98,7 @@ def test_at_the_end_access_ends_and_members_lists_close(gift_member, members_lis
 
 def test_an_unredeemed_gift_expires_a_year_after_purchase(client, gift_prices):
     with time_machine.travel(BOUGHT, tick=False):
-        purchase = gift_helpers.paid(a_recipient(1))
+        purchase = gift_orders.paid(a_recipient(1))
     link = link_in(gift_email("friend1@example.org").text_body, "/gifts/redeem/")
     gift = gifts(purchase)[0]
     assert gift.expires_at == datetime(2028, 1, 5, 10, 0, tzinfo=UTC)
@@ -121,17 +121,17 @@ def test_redeemed_gifts_never_expire(client, gift_member):
 
 def test_a_gift_delivered_late_in_its_year_still_gets_a_month_to_be_redeemed(gift_prices):
     with time_machine.travel(BOUGHT, tick=False):
-        purchase = gift_helpers.paid(a_recipient(1, deliver_on=date(2028, 1, 1)))
+        purchase = gift_orders.paid(a_recipient(1, deliver_on=date(2028, 1, 1)))
     gift = gifts(purchase)[0]
     assert gift.expires_at.date() == date(2028, 1, 31)
 
 
 def test_checkouts_nobody_paid_are_forgotten_with_their_names_and_messages(gift_prices):
     with time_machine.travel(BOUGHT, tick=False):
-        abandoned = gift_helpers.bought(a_recipient(1, message="private"), attempt="1" * 32)
-        clearing = gift_helpers.bought(a_recipient(2), attempt="2" * 32)
+        abandoned = gift_orders.bought(a_recipient(1, message="private"), attempt="1" * 32)
+        clearing = gift_orders.bought(a_recipient(2), attempt="2" * 32)
         GiftPurchase.objects.filter(pk=clearing.pk).update(status="processing")
-        kept = gift_helpers.paid(a_recipient(3), attempt="3" * 32)
+        kept = gift_orders.paid(a_recipient(3), attempt="3" * 32)
     with time_machine.travel(BOUGHT + timedelta(days=1)):
         assert gift_lifecycle.forget_abandoned() == 0
     with time_machine.travel(BOUGHT + timedelta(days=3)):
@@ -143,7 +143,7 @@ def test_checkouts_nobody_paid_are_forgotten_with_their_names_and_messages(gift_
 
 def test_a_failed_payment_is_kept_a_while_after_it_failed(gift_prices):
     with time_machine.travel(BOUGHT, tick=False):
-        purchase = gift_helpers.bought(a_recipient(1))
+        purchase = gift_orders.bought(a_recipient(1))
     with time_machine.travel(BOUGHT + timedelta(days=10)):
         purchase.mark_unpaid(GiftPurchase.Status.FAILED, timezone.now())
         assert gift_lifecycle.forget_abandoned() == 0

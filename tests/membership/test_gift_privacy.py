@@ -10,7 +10,7 @@ from membership.models import Gift, GiftPurchase, Member, Membership, SignInLink
 from newsletters import privacy
 from newsletters.models import OutboundEmail, Subscriber
 from tests.conftest import link_in
-from tests.membership.gift_helpers import BUYER, a_recipient, bought, gift_email, pay
+from tests.membership.gift_orders import BUYER, a_recipient, bought, gift_email, pay
 
 pytestmark = pytest.mark.django_db
 

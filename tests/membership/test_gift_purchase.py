@@ -8,7 +8,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from membership.models import Gift, GiftPrice, GiftPurchase
-from tests.membership.gift_helpers import ATTEMPT, BUYER, a_recipient, bought, gift_form, recipient
+from tests.membership.gift_orders import ATTEMPT, BUYER, a_recipient, bought, gift_form, recipient
 
 pytestmark = pytest.mark.django_db
 

@@ -19,9 +19,9 @@ from membership.signin import SESSION_KEY
 from membership.tasks import gift_housekeeping
 from newsletters.models import OutboundEmail
 from tests.conftest import link_in
-from tests.membership import gift_helpers
+from tests.membership import gift_orders
 from tests.membership.conftest import SUBSCRIPTION, event, post_event, sign_in_as, subscription
-from tests.membership.gift_helpers import a_recipient, gift_email, gifts, paid
+from tests.membership.gift_orders import a_recipient, gift_email, gifts, paid
 
 pytestmark = pytest.mark.django_db
 
@@ -142,7 +142,7 @@ def test_a_paying_member_has_their_next_payment_pushed_back_in_stripe(
 ):
     # `paid` is the member's own paid membership; the gift is for their address.
     renews = paid.current_period_end
-    gift_helpers.paid(a_recipient(1, months=3))
+    gift_orders.paid(a_recipient(1, months=3))
     Gift.objects.update(recipient_email="reader@example.org", link_sent_to="reader@example.org")
     gift = Gift.objects.get()
     token, _code = gift.credentials()
@@ -178,7 +178,7 @@ def test_a_paying_member_has_their_next_payment_pushed_back_in_stripe(
 def test_stripe_down_when_pushing_the_payment_keeps_the_redemption_and_housekeeping_retries(
     client, gift_prices, paid, stripe_api, django_capture_on_commit_callbacks
 ):
-    gift_helpers.paid(a_recipient(1))
+    gift_orders.paid(a_recipient(1))
     Gift.objects.update(recipient_email="reader@example.org", link_sent_to="reader@example.org")
     token, _code = Gift.objects.get().credentials()
     stripe_api.fail(500, "An unexpected error occurred")

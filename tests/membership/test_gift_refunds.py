@@ -12,9 +12,9 @@ from membership.models import Gift, GiftPurchase, Membership, StripeEvent
 from membership.tasks import deliver_due_gifts
 from newsletters.models import ConsentEvent, Subscriber, Subscription
 from tests.conftest import link_in
-from tests.membership import gift_helpers
+from tests.membership import gift_orders
 from tests.membership.conftest import SUBSCRIPTION, event, post_event, stripe_object
-from tests.membership.gift_helpers import a_recipient, gift_email, gifts, refund
+from tests.membership.gift_orders import a_recipient, gift_email, gifts, refund
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def statuses(purchase):
 def test_a_refund_before_redemption_revokes_the_gift_and_its_link_and_code_stop_working(
     client, gift_prices
 ):
-    purchase = gift_helpers.paid(a_recipient(1))
+    purchase = gift_orders.paid(a_recipient(1))
     body = gift_email("friend1@example.org").text_body
     link = link_in(body, "/gifts/redeem/").removeprefix("http://testserver")
     code = body.split("type this code:\n")[1].split("\n")[0]
@@ -50,7 +50,7 @@ def test_a_refund_before_redemption_revokes_the_gift_and_its_link_and_code_stop_
 
 def test_a_refund_before_delivery_cancels_the_delivery(client, gift_prices):
     day = date.today() + timedelta(days=10)
-    purchase = gift_helpers.paid(a_recipient(1, deliver_on=day))
+    purchase = gift_orders.paid(a_recipient(1, deliver_on=day))
     refund(client, purchase, purchase.amount_total)
     with time_machine.travel(
         datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
@@ -63,7 +63,7 @@ def test_a_refund_before_delivery_cancels_the_delivery(client, gift_prices):
 def test_a_refund_after_redemption_ends_the_gift_membership_and_closes_members_lists(
     client, gift_prices, members_list
 ):
-    purchase = gift_helpers.paid(a_recipient(1))
+    purchase = gift_orders.paid(a_recipient(1))
     redeem(client)
     membership = Membership.objects.get()
     subscriber = Subscriber.objects.create(email="friend1@example.org")
@@ -79,11 +79,11 @@ def test_a_refund_after_redemption_ends_the_gift_membership_and_closes_members_l
 
 
 def test_refunding_one_of_two_stacked_gifts_takes_back_only_its_months(client, gift_prices):
-    first = gift_helpers.paid(a_recipient(1, months=3))
+    first = gift_orders.paid(a_recipient(1, months=3))
     redeem(client)
     membership = Membership.objects.get()
     after_first = membership.current_period_end
-    gift_helpers.paid(a_recipient(1, months=12), attempt="f" * 32)
+    gift_orders.paid(a_recipient(1, months=12), attempt="f" * 32)
     redeem(client)
     membership.refresh_from_db()
     assert membership.current_period_end > after_first
@@ -101,7 +101,7 @@ def test_a_refund_after_a_gift_pushed_a_paying_members_payment_back_pulls_it_for
     client, gift_prices, paid, stripe_api, django_capture_on_commit_callbacks
 ):
     renews = paid.current_period_end.replace(microsecond=0)
-    purchase = gift_helpers.paid(a_recipient(1, months=3))
+    purchase = gift_orders.paid(a_recipient(1, months=3))
     Gift.objects.update(recipient_email="reader@example.org", link_sent_to="reader@example.org")
     token, _code = Gift.objects.get().credentials()
     with django_capture_on_commit_callbacks(execute=True):
@@ -122,7 +122,7 @@ def test_a_refund_after_a_gift_pushed_a_paying_members_payment_back_pulls_it_for
 def test_a_partial_refund_asked_for_in_the_admin_revokes_that_gift_only(
     admin_client, client, gift_prices, stripe_api
 ):
-    purchase = gift_helpers.paid(a_recipient(1), a_recipient(2))
+    purchase = gift_orders.paid(a_recipient(1), a_recipient(2))
     second = gifts(purchase)[1]
     response = admin_client.post(
         "/admin/membership/gift/", {"action": "refund", "_selected_action": [second.pk]}
@@ -146,13 +146,13 @@ def test_a_partial_refund_from_stripes_dashboard_revokes_an_undelivered_gift_fir
     client, gift_prices
 ):
     later = date.today() + timedelta(days=20)
-    purchase = gift_helpers.paid(a_recipient(1), a_recipient(2, deliver_on=later))
+    purchase = gift_orders.paid(a_recipient(1), a_recipient(2, deliver_on=later))
     refund(client, purchase, 1500)
     assert statuses(purchase) == [("delivered", ""), ("revoked", "refunded")]
 
 
 def test_refund_events_out_of_order_and_repeated_revoke_each_gift_once(client, gift_prices):
-    purchase = gift_helpers.paid(a_recipient(1), a_recipient(2))
+    purchase = gift_orders.paid(a_recipient(1), a_recipient(2))
     now = timezone.now()
     everything = event("charge.refunded", _charge(purchase, 3000), created=now)
     part = event("charge.refunded", _charge(purchase, 1500), created=now - timedelta(minutes=5))
@@ -176,7 +176,7 @@ def _charge(purchase, refunded):
 
 
 def test_a_gift_staff_revoked_counts_when_its_money_is_refunded_later(client, gift_prices):
-    purchase = gift_helpers.paid(a_recipient(1), a_recipient(2))
+    purchase = gift_orders.paid(a_recipient(1), a_recipient(2))
     second = gifts(purchase)[1]
     with transaction.atomic():
         assert gift_refunds.revoke(second, Gift.RevokeReason.STAFF)
@@ -185,7 +185,7 @@ def test_a_gift_staff_revoked_counts_when_its_money_is_refunded_later(client, gi
 
 
 def test_a_refunded_membership_payment_is_not_ours_to_act_on(client, gift_prices):
-    gift_helpers.paid(a_recipient(1))
+    gift_orders.paid(a_recipient(1))
     charge = stripe_object("charge", payment_intent="pi_membership", amount_refunded=500)
     response = post_event(client, event("charge.refunded", charge))
     assert response.status_code == 200
@@ -194,7 +194,7 @@ def test_a_refunded_membership_payment_is_not_ours_to_act_on(client, gift_prices
 
 
 def test_a_refund_event_without_an_amount_fails_and_can_be_replayed(client, gift_prices):
-    purchase = gift_helpers.paid(a_recipient(1))
+    purchase = gift_orders.paid(a_recipient(1))
     charge = _charge(purchase, 1500)
     del charge["amount_refunded"]
     response = post_event(client, event("charge.refunded", charge))
@@ -205,12 +205,12 @@ def test_a_refund_event_without_an_amount_fails_and_can_be_replayed(client, gift
 
 
 def test_a_gift_cannot_be_refunded_twice_or_before_it_is_paid(gift_prices, stripe_api):
-    purchase = gift_helpers.paid(a_recipient(1))
+    purchase = gift_orders.paid(a_recipient(1))
     gift = gifts(purchase)[0]
     gift_refunds.request_refund(gift)
     with pytest.raises(gift_refunds.NotRefundable):
         gift_refunds.request_refund(gift)
-    unpaid = gift_helpers.bought(a_recipient(2), attempt="e" * 32)
+    unpaid = gift_orders.bought(a_recipient(2), attempt="e" * 32)
     with pytest.raises(gift_refunds.NotRefundable):
         gift_refunds.request_refund(gifts(unpaid)[0])
     assert len([r for r in stripe_api.requests if r.path == "/v1/refunds"]) == 1
@@ -219,7 +219,7 @@ def test_a_gift_cannot_be_refunded_twice_or_before_it_is_paid(gift_prices, strip
 def test_a_refund_after_the_gifts_months_were_used_up_bills_nobody_afterwards(
     client, gift_prices, paid, stripe_api, django_capture_on_commit_callbacks
 ):
-    purchase = gift_helpers.paid(a_recipient(1, months=1))
+    purchase = gift_orders.paid(a_recipient(1, months=1))
     Gift.objects.update(recipient_email="reader@example.org", link_sent_to="reader@example.org")
     token, _code = Gift.objects.get().credentials()
     with django_capture_on_commit_callbacks(execute=True):

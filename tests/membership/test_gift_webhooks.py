@@ -11,7 +11,7 @@ from django.utils import timezone
 from membership.models import Gift, GiftPurchase, StripeEvent
 from newsletters.models import OutboundEmail
 from tests.membership.conftest import WEBHOOK, event, post_event
-from tests.membership.gift_helpers import (
+from tests.membership.gift_orders import (
     BUYER,
     a_recipient,
     bought,
