@@ -7,6 +7,7 @@ until its secrets and hosts are set.
 
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
 import django_stubs_ext
@@ -54,6 +55,14 @@ if (
         f"SITE_URL must be an https:// address in production, not {SITE_URL!r}"
     )
 NEWSROOM_NAME = env_str("NEWSROOM_NAME", "The Ledger")
+# Dates readers choose (a gift's delivery day) are days in the newsroom's own time zone.
+NEWSROOM_TIME_ZONE = env_str("NEWSROOM_TIME_ZONE", "Europe/London")
+try:
+    ZoneInfo(NEWSROOM_TIME_ZONE)
+except (ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(
+        f"NEWSROOM_TIME_ZONE is a time zone name like Europe/Kyiv, not {NEWSROOM_TIME_ZONE!r}"
+    ) from None
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -280,6 +289,29 @@ CELERY_BEAT_SCHEDULE["close-lapsed-member-lists"] = {
 CELERY_BEAT_SCHEDULE["purge-sign-in-links"] = {
     "task": "membership.tasks.purge_sign_in_links",
     "schedule": 86_400,
+}
+# newsletters.privacy.erase_subscriber also runs these, each given the address being erased.
+NEWSLETTERS_EXTRA_ERASERS = ["membership.privacy.erase_reader"]
+
+# Gift memberships: delivered on the chosen day at this hour in NEWSROOM_TIME_ZONE by beat,
+# which also sends reminders, expires unredeemed gifts and forgets abandoned checkouts.
+GIFT_DELIVERY_HOUR = env_int("GIFT_DELIVERY_HOUR", 8, minimum=0)
+if GIFT_DELIVERY_HOUR > 23:
+    raise ImproperlyConfigured(
+        f"GIFT_DELIVERY_HOUR is an hour from 0 to 23, not {GIFT_DELIVERY_HOUR}"
+    )
+GIFT_REMINDER_DAYS = env_int("GIFT_REMINDER_DAYS", 7, minimum=1)
+GIFT_PAGE_LINK_DAYS = env_int("GIFT_PAGE_LINK_DAYS", 400, minimum=1)
+GIFT_ABANDONED_AFTER_DAYS = env_int("GIFT_ABANDONED_AFTER_DAYS", 2, minimum=1)
+GIFT_CODE_RATE_PER_IP = env_str("GIFT_CODE_RATE_PER_IP", "10/10m")
+GIFT_RESENDS_PER_DAY = env_int("GIFT_RESENDS_PER_DAY", 3, minimum=1)
+CELERY_BEAT_SCHEDULE["deliver-gifts"] = {
+    "task": "membership.tasks.deliver_due_gifts",
+    "schedule": env_int("GIFT_DELIVERY_SWEEP_SECONDS", 300, minimum=1),
+}
+CELERY_BEAT_SCHEDULE["gift-housekeeping"] = {
+    "task": "membership.tasks.gift_housekeeping",
+    "schedule": env_int("GIFT_HOUSEKEEPING_SECONDS", 3600, minimum=1),
 }
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -230,3 +230,7 @@ class StripeEventAdmin(admin.ModelAdmin[StripeEvent]):
             % outcomes,
             messages.ERROR if outcomes["failed"] else messages.SUCCESS,
         )
+
+
+# Gifts and the supporter count have their own module; importing it registers them.
+from membership import gift_admin  # noqa: E402, F401

@@ -1,9 +1,11 @@
 """Joining and managing a paid membership: our records first, then Stripe."""
 
 import hashlib
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from membership import gateway
 from membership.models import Member, Membership, Plan
@@ -36,6 +38,7 @@ def start(email: str, plan: Plan, attempt: str) -> gateway.Session:
     if paying.exists():
         raise AlreadyMember(member)
     welcome = settings.SITE_URL + reverse("membership:welcome")
+    trial_end = gift_trial_end(member)
     request = gateway.CheckoutRequest(
         member_id=member.pk,
         plan_id=plan.pk,
@@ -44,9 +47,22 @@ def start(email: str, plan: Plan, attempt: str) -> gateway.Session:
         customer_id=member.stripe_customer_id or "",
         success_url=welcome + "?session_id={CHECKOUT_SESSION_ID}",
         cancel_url=settings.SITE_URL + reverse("membership:cancelled"),
-        idempotency_key=_key("checkout", attempt, member.pk, plan.stripe_price_id),
+        idempotency_key=_key("checkout", attempt, member.pk, plan.stripe_price_id, trial_end),
+        trial_end=trial_end,
     )
     return gateway.create_checkout_session(request)
+
+
+# Stripe Checkout takes a trial end at least 48 hours away; a little more allows for the
+# reader taking their time on the payment page.
+MIN_TRIAL = timedelta(hours=49)
+
+
+def gift_trial_end(member: Member, now: datetime | None = None) -> datetime | None:
+    """A gift member who joins keeps the rest of the gift: no payment until it ends."""
+    now = now or timezone.now()
+    ends = member.gift_ends_at(now)
+    return ends if ends is not None and ends - now >= MIN_TRIAL else None
 
 
 def open_portal(member: Member, attempt: str) -> gateway.Session:

@@ -17,7 +17,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from membership.models import Drive, Membership
+from membership.models import Drive, Membership, SupporterCount
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +40,21 @@ def _cached(key: str, count: Callable[[], int], now: datetime) -> int:
 
 
 def supporter_count(now: datetime | None = None) -> int:
-    """Members with a membership that gives access now, each counted once."""
+    """Members with a membership of a counted kind that gives access now, each counted once.
+
+    Staff choose the kinds (paid, gift, complimentary) in the admin, under Supporter count.
+    """
     now = now or timezone.now()
+    sources = SupporterCount.current().sources
     return _cached(
-        "membership:supporters",
-        lambda: Membership.objects.giving_access(now).values("member").distinct().count(),
+        ":".join(["membership:supporters", *sources]),
+        lambda: (
+            Membership.objects.giving_access(now)
+            .filter(source__in=sources)
+            .values("member")
+            .distinct()
+            .count()
+        ),
         now,
     )
 

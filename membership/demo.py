@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -53,6 +53,7 @@ class DemoCheckout:
     customer_id: str
     success_url: str
     cancel_url: str
+    trial_end: datetime | None = None
 
 
 def create_checkout_session(request: gateway.CheckoutRequest) -> gateway.Session:
@@ -67,6 +68,7 @@ def create_checkout_session(request: gateway.CheckoutRequest) -> gateway.Session
             "c": request.customer_id,
             "ok": request.success_url,
             "no": request.cancel_url,
+            "t": int(request.trial_end.timestamp()) if request.trial_end else None,
         },
         salt=_CHECKOUT_SALT,
         compress=True,
@@ -86,6 +88,7 @@ def read_checkout(token: str) -> DemoCheckout:
         customer_id=data["c"],
         success_url=data["ok"],
         cancel_url=data["no"],
+        trial_end=datetime.fromtimestamp(data["t"], tz=UTC) if data.get("t") else None,
     )
 
 
@@ -96,13 +99,15 @@ def complete_checkout(checkout: DemoCheckout) -> str:
     digest = checkout.session_id.removeprefix("cs_demo_")
     customer = checkout.customer_id or f"cus_demo_{_digest(checkout.email.lower())[:14]}"
     sub = shapes.Subscription(f"sub_demo_{digest}", customer, checkout.member_id, plan, now)
-    period_end = shapes.add_interval(now, plan.interval)
+    # A reader whose gift membership runs on starts with a trial until it ends.
+    trial_end = checkout.trial_end
+    period_end = trial_end or shapes.add_interval(now, plan.interval)
     session = {
         "id": checkout.session_id,
         "object": "checkout.session",
         "mode": "subscription",
         "status": "complete",
-        "payment_status": "paid",
+        "payment_status": "no_payment_required" if trial_end else "paid",
         "customer": customer,
         "customer_email": None if checkout.customer_id else checkout.email,
         "customer_details": {"email": checkout.email, "name": None},
@@ -117,10 +122,19 @@ def complete_checkout(checkout: DemoCheckout) -> str:
         "url": None,
     }
     subscription = shapes.subscription(
-        sub, status="active", period_start=now, period_end=period_end
+        sub,
+        status="trialing" if trial_end else "active",
+        period_start=now,
+        period_end=period_end,
+        trial_end=trial_end,
     )
     invoice = shapes.invoice(
-        sub, paid=True, reason="subscription_create", period_start=now, period_end=period_end
+        sub,
+        paid=True,
+        reason="subscription_create",
+        period_start=now,
+        period_end=period_end,
+        amount=0 if trial_end else None,
     )
     # Stripe's usual order; paying twice makes the same event ids, which the webhook ignores.
     _send(

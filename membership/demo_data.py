@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from membership.models import Drive, Plan
+from membership.models import Drive, GiftPrice, Plan
 from newsletters.models import Newsletter
 
 DEMO_PLANS = [
@@ -27,10 +27,19 @@ DEMO_PLANS = [
 ]
 
 
+DEMO_GIFT_PRICES = {1: 500, 3: 1500, 6: 2800, 12: 5000}
+
+
 def seed_membership() -> None:
-    """Create the demo plans, a members-only list and a drive if missing; edits are kept."""
+    """Create the demo plans, gift prices, a members-only list and a drive if missing; edits
+    are kept.
+    """
     for fields in DEMO_PLANS:
         Plan.objects.get_or_create(stripe_price_id=fields["stripe_price_id"], defaults=fields)
+    for months, amount in DEMO_GIFT_PRICES.items():
+        GiftPrice.objects.get_or_create(
+            months=months, defaults={"amount": amount, "currency": "gbp"}
+        )
     Newsletter.objects.get_or_create(
         slug="members-dispatch",
         defaults={

@@ -7,7 +7,8 @@ key. Without a secret key (development only) the calls go to the local payments 
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import stripe
@@ -40,6 +41,35 @@ class CheckoutRequest:
     success_url: str
     cancel_url: str
     idempotency_key: str
+    # A reader whose gift membership runs on pays nothing until it ends.
+    trial_end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class GiftLine:
+    name: str
+    months: int
+    unit_amount: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class GiftCheckoutRequest:
+    purchase_id: int
+    email: str
+    currency: str
+    lines: list[GiftLine]
+    success_url: str
+    cancel_url: str
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    payment_intent_id: str
+    amount: int
+    idempotency_key: str
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -82,21 +112,108 @@ def create_checkout_session(request: CheckoutRequest) -> Session:
         "metadata": {"member_id": str(request.member_id), "plan_id": str(request.plan_id)},
         "subscription_data": {"metadata": {"member_id": str(request.member_id)}},
     }
+    if request.trial_end is not None:
+        params["subscription_data"]["trial_end"] = int(request.trial_end.timestamp())
     if request.customer_id:
         params["customer"] = request.customer_id
     else:
         params["customer_email"] = request.email
+    return _create_session(params, request.idempotency_key, f"member {request.member_id}")
+
+
+def _create_session(params: dict[str, Any], idempotency_key: str, about: str) -> Session:
     try:
         session = _client().v1.checkout.sessions.create(
             params=params,  # type: ignore[arg-type]
-            options={"idempotency_key": request.idempotency_key},
+            options={"idempotency_key": idempotency_key},
         )
     except stripe.StripeError as exc:
-        log.error("checkout for member %s failed: %s", request.member_id, exc)
+        log.error("checkout for %s failed: %s", about, exc)
         raise PaymentsUnavailable(str(exc)) from exc
     if not session.url:
         raise PaymentsUnavailable("Stripe returned a Checkout session without a URL")
     return Session(id=session.id, url=session.url)
+
+
+def create_gift_checkout_session(request: GiftCheckoutRequest) -> Session:
+    """Start Stripe Checkout in payment mode: one session for every gift in a purchase."""
+    if demo_mode():
+        _refuse_demo_in_production()
+        from membership import demo_gifts
+
+        return demo_gifts.create_checkout_session(request)
+    metadata = {"gift_purchase_id": str(request.purchase_id)}
+    params: dict[str, Any] = {
+        "mode": "payment",
+        "line_items": [
+            {
+                "quantity": line.quantity,
+                "price_data": {
+                    "currency": request.currency,
+                    "unit_amount": line.unit_amount,
+                    "product_data": {"name": line.name, "metadata": {"months": str(line.months)}},
+                },
+            }
+            for line in request.lines
+        ],
+        "customer_email": request.email,
+        "client_reference_id": f"gift-purchase-{request.purchase_id}",
+        "metadata": metadata,
+        "payment_intent_data": {"metadata": metadata},
+        "submit_type": "pay",
+        "success_url": request.success_url,
+        "cancel_url": request.cancel_url,
+    }
+    return _create_session(params, request.idempotency_key, f"gift purchase {request.purchase_id}")
+
+
+def set_trial_end(subscription_id: str, trial_end: datetime | None, idempotency_key: str) -> None:
+    """Move a subscription's next payment to trial_end (None: now), with no proration.
+
+    Redeemed gifts push a paying member's next payment back this way; a refunded one pulls it
+    forward again. Stripe answers with customer.subscription.updated, which mirrors it here.
+    """
+    if demo_mode():
+        _refuse_demo_in_production()
+        from membership import demo_gifts
+
+        return demo_gifts.set_trial_end(subscription_id, trial_end)
+    params: dict[str, Any] = {
+        "trial_end": int(trial_end.timestamp()) if trial_end else "now",
+        # The member keeps the time they paid for; the gift adds to it, no credit either way.
+        "proration_behavior": "none",
+    }
+    try:
+        _client().v1.subscriptions.update(
+            subscription_id,
+            params=params,  # type: ignore[arg-type]
+            options={"idempotency_key": idempotency_key},
+        )
+    except stripe.StripeError as exc:
+        log.error("moving the next payment of %s failed: %s", subscription_id, exc)
+        raise PaymentsUnavailable(str(exc)) from exc
+
+
+def create_refund(request: RefundRequest) -> str:
+    """Refund part or all of a payment; Stripe's charge.refunded event does the rest."""
+    if demo_mode():
+        _refuse_demo_in_production()
+        from membership import demo_gifts
+
+        return demo_gifts.create_refund(request)
+    try:
+        refund = _client().v1.refunds.create(
+            params={
+                "payment_intent": request.payment_intent_id,
+                "amount": request.amount,
+                "metadata": request.metadata,
+            },
+            options={"idempotency_key": request.idempotency_key},
+        )
+    except stripe.StripeError as exc:
+        log.error("refund on %s failed: %s", request.payment_intent_id, exc)
+        raise PaymentsUnavailable(str(exc)) from exc
+    return str(refund.id)
 
 
 def create_portal_session(customer_id: str, return_url: str, idempotency_key: str) -> Session:

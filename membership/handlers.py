@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from membership import access, emails
+from membership import access, emails, gift_handlers
 from membership.models import Member, Membership, Plan
 from newsletters.addresses import normalise_email
 
@@ -71,6 +71,8 @@ def _welcome_once(membership: Membership) -> None:
 
 
 def checkout_session_completed(session: dict[str, Any], at: datetime) -> str:
+    if session.get("mode") == "payment":
+        return gift_handlers.checkout_completed(session, at)
     if session.get("mode") != "subscription":
         return "not a membership checkout"
     subscription_id = session.get("subscription")
@@ -261,4 +263,8 @@ HANDLERS: dict[str, Handler] = {
     "customer.subscription.deleted": subscription_changed,
     "invoice.paid": invoice_paid,
     "invoice.payment_failed": invoice_payment_failed,
+    "checkout.session.async_payment_succeeded": gift_handlers.async_payment_succeeded,
+    "checkout.session.async_payment_failed": gift_handlers.async_payment_failed,
+    "checkout.session.expired": gift_handlers.checkout_expired,
+    "charge.refunded": gift_handlers.charge_refunded,
 }

@@ -46,9 +46,14 @@ def sign_in(request: HttpRequest, token: str) -> Member:
     with transaction.atomic():
         link = check(token)
         link.use(timezone.now())
-    request.session.cycle_key()  # a new session id, so one planted before sign-in is useless
-    request.session[SESSION_KEY] = link.member.pk
+    start_session(request, link.member)
     return link.member
+
+
+def start_session(request: HttpRequest, member: Member) -> None:
+    """Remember the member in a fresh session: after a sign-in link, or redeeming a gift."""
+    request.session.cycle_key()  # a new session id, so one planted before sign-in is useless
+    request.session[SESSION_KEY] = member.pk
 
 
 def current_member(request: HttpRequest) -> Member | None:

@@ -5,7 +5,6 @@ a subscription's period dates are on its items, and an invoice names its subscri
 parent.subscription_details.
 """
 
-import calendar
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,15 +12,12 @@ from typing import Any
 
 from membership import gateway
 from membership.models import Plan
+from membership.months import add_months
 
 
 def add_interval(start: datetime, interval: str) -> datetime:
     """One month or year later, on the same day where the calendar has it."""
-    months = 12 if interval == Plan.Interval.YEAR else 1
-    month_index = start.month - 1 + months
-    year, month = start.year + month_index // 12, month_index % 12 + 1
-    day = min(start.day, calendar.monthrange(year, month)[1])
-    return start.replace(year=year, month=month, day=day)
+    return add_months(start, 12 if interval == Plan.Interval.YEAR else 1)
 
 
 def _ts(moment: datetime | None) -> int | None:
@@ -71,6 +67,7 @@ def subscription(
     period_end: datetime,
     cancel_at_period_end: bool = False,
     ended_at: datetime | None = None,
+    trial_end: datetime | None = None,
 ) -> dict[str, Any]:
     return {
         "id": sub.id,
@@ -84,6 +81,7 @@ def subscription(
         "cancel_at_period_end": cancel_at_period_end,
         "canceled_at": _ts(ended_at),
         "ended_at": _ts(ended_at),
+        "trial_end": _ts(trial_end),
         "livemode": False,
         "metadata": {"member_id": str(sub.member_id)},
         "items": {
@@ -105,9 +103,16 @@ def subscription(
 
 
 def invoice(
-    sub: Subscription, *, paid: bool, reason: str, period_start: datetime, period_end: datetime
+    sub: Subscription,
+    *,
+    paid: bool,
+    reason: str,
+    period_start: datetime,
+    period_end: datetime,
+    amount: int | None = None,
 ) -> dict[str, Any]:
     invoice_id = f"in_demo_{uuid.uuid4().hex[:24]}"
+    amount = sub.plan.amount if amount is None else amount
     return {
         "id": invoice_id,
         "object": "invoice",
@@ -115,8 +120,8 @@ def invoice(
         "status": "paid" if paid else "open",
         "billing_reason": reason,
         "currency": sub.plan.currency,
-        "amount_due": sub.plan.amount,
-        "amount_paid": sub.plan.amount if paid else 0,
+        "amount_due": amount,
+        "amount_paid": amount if paid else 0,
         "attempt_count": 1,
         "hosted_invoice_url": None,
         "livemode": False,
@@ -132,7 +137,7 @@ def invoice(
                 {
                     "id": f"il_demo_{uuid.uuid4().hex[:24]}",
                     "object": "line_item",
-                    "amount": sub.plan.amount,
+                    "amount": amount,
                     "currency": sub.plan.currency,
                     "invoice": invoice_id,
                     "period": {"start": _ts(period_start), "end": _ts(period_end)},
@@ -147,4 +152,63 @@ def invoice(
                 }
             ],
         },
+    }
+
+
+def payment_checkout_session(
+    session_id: str,
+    *,
+    purchase_id: int,
+    email: str,
+    amount: int,
+    currency: str,
+    payment_intent: str,
+    payment_status: str,
+    success_url: str,
+    cancel_url: str,
+) -> dict[str, Any]:
+    """A Checkout session in payment mode, as gift purchases use."""
+    return {
+        "id": session_id,
+        "object": "checkout.session",
+        "mode": "payment",
+        "status": "complete",
+        "payment_status": payment_status,
+        "payment_intent": payment_intent,
+        "customer": None,
+        "customer_email": email,
+        "customer_details": {"email": email, "name": None},
+        "subscription": None,
+        "client_reference_id": f"gift-purchase-{purchase_id}",
+        "metadata": {"gift_purchase_id": str(purchase_id)},
+        "amount_total": amount,
+        "currency": currency,
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "livemode": False,
+        "url": None,
+    }
+
+
+def charge(
+    *, payment_intent: str, amount: int, amount_refunded: int, currency: str, email: str
+) -> dict[str, Any]:
+    """The charge behind a payment intent, as charge.refunded carries it."""
+    return {
+        "id": f"ch_{payment_intent.removeprefix('pi_')}",
+        "object": "charge",
+        "amount": amount,
+        "amount_captured": amount,
+        "amount_refunded": amount_refunded,
+        "refunded": amount_refunded >= amount,
+        "captured": True,
+        "paid": True,
+        "status": "succeeded",
+        "currency": currency,
+        "customer": None,
+        "payment_intent": payment_intent,
+        "billing_details": {"email": email, "name": None},
+        "receipt_email": email,
+        "livemode": False,
+        "metadata": {},
     }

@@ -6,7 +6,7 @@ from typing import Any
 from celery import shared_task
 from django.utils import timezone
 
-from membership import access, demo
+from membership import access, demo, gateway, gift_delivery, gift_lifecycle, gift_redemption
 from membership.models import SignInLink
 
 
@@ -31,3 +31,34 @@ def purge_sign_in_links() -> int:
     cutoff = timezone.now() - timedelta(days=1)
     deleted, _ = SignInLink.objects.expired(cutoff).delete()
     return deleted
+
+
+@shared_task
+def deliver_due_gifts() -> int:
+    """Email every paid gift whose delivery morning has come; run by beat."""
+    return gift_delivery.deliver_due()
+
+
+@shared_task(bind=True, max_retries=8, acks_late=True)
+def push_next_payment(self: Any, membership_id: int) -> bool:
+    """Tell Stripe the next payment date redeemed gifts ask for; retried while it fails."""
+    try:
+        return gift_redemption.push_next_payment(membership_id)
+    except gateway.PaymentsUnavailable as exc:
+        raise self.retry(countdown=min(30 * 2**self.request.retries, 3600), exc=exc) from exc
+
+
+@shared_task
+def gift_housekeeping() -> dict[str, int]:
+    """Reminders, expiry, forgetting unpaid checkouts, and Stripe updates still owed; by beat."""
+    from config.celery import publish
+
+    owed = gift_redemption.unsent_pushes()
+    for membership_id in owed:
+        publish(push_next_payment, membership_id)
+    return {
+        "reminded": gift_lifecycle.remind_ending(),
+        "expired": gift_lifecycle.expire_unredeemed(),
+        "forgotten": gift_lifecycle.forget_abandoned(),
+        "stripe_updates_requeued": len(owed),
+    }

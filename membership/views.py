@@ -62,10 +62,11 @@ def join(request: HttpRequest) -> HttpResponse:
         initial = {"attempt": _new_attempt(), "email": member.email if member else ""}
         form = JoinForm(initial=initial)
     plans = Plan.objects.offered()
+    gift_ends_at = checkout.gift_trial_end(member) if member else None
     return render(
         request,
         "membership/join.html",
-        {"form": form, "plans": plans, "member": member},
+        {"form": form, "plans": plans, "member": member, "gift_ends_at": gift_ends_at},
         status=status,
     )
 
@@ -160,6 +161,9 @@ def _account(request: HttpRequest, member: Member, status: int = 200, **extra: A
         "has_access": membership is not None and membership.gives_access(),
         "lists": access.member_lists(member),
         "portal_form": AttemptForm(initial={"attempt": _new_attempt()}),
+        # A gift member is invited to carry on; joining keeps the rest of the gift.
+        "gift_ends_at": member.gift_ends_at(),
+        "pays": member.paying_membership() is not None,
         **extra,
     }
     return render(request, "membership/account.html", context, status=status)

@@ -4,14 +4,22 @@ Erasure keeps one thing, a Suppression row keyed by a hash of the address with t
 "erased", so the address is not mailed again by accident (an import, a typo'd signup by someone
 else). The person can still come back: a fresh signup goes through double opt-in, and
 confirming lifts the suppression.
+
+Other apps hold the address too, and this app imports none of them: the setting
+NEWSLETTERS_EXTRA_ERASERS names callables that take the address and who asked, erase what their
+app holds in the same transaction, and return counts for the report.
 """
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
+from functools import cache
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from newsletters.models import OutboundEmail, Subscriber, Suppression, address_hash
 
@@ -92,20 +100,51 @@ def export_subscriber(subscriber: Subscriber) -> dict[str, Any]:
     }
 
 
+Eraser = Callable[[str, str], dict[str, int]]
+
+
+@cache
+def _erasers(paths: tuple[str, ...]) -> list[Eraser]:
+    return [import_string(path) for path in paths]
+
+
+def extra_erasers() -> list[Eraser]:
+    return _erasers(tuple(getattr(settings, "NEWSLETTERS_EXTRA_ERASERS", ())))
+
+
 def erase_subscriber(subscriber: Subscriber, erased_by: str = "") -> dict[str, int]:
     """Delete everything held on a subscriber but a hashed suppression entry; report counts."""
     pk = subscriber.pk
     with transaction.atomic():
-        Suppression.objects.update_or_create(
-            address_hash=address_hash(subscriber.email),
-            # The detail of an earlier bounce may quote the address; it goes too.
-            defaults={"reason": Suppression.Reason.ERASED, "detail": ""},
-        )
         counts = {
             "subscriptions": subscriber.subscriptions.count(),
             "ledger_lines": subscriber.consent_events.count(),
-            "emails": _emails_to(subscriber).delete()[0],
+            **_erase_address(subscriber.email, erased_by),
         }
         subscriber.delete()  # its subscriptions and ledger lines go with it
     log.info("erased subscriber %s at the request of %s: %s", pk, erased_by or "-", counts)
+    return counts
+
+
+def erase_address(email: str, erased_by: str = "") -> dict[str, int]:
+    """Erase an address whether or not it subscribes (a member, a gift's buyer); report counts."""
+    subscriber = Subscriber.objects.for_email(email).first()
+    if subscriber is not None:
+        return erase_subscriber(subscriber, erased_by)
+    with transaction.atomic():
+        counts = _erase_address(email, erased_by)
+    log.info("erased an address at the request of %s: %s", erased_by or "-", counts)
+    return counts
+
+
+def _erase_address(email: str, erased_by: str) -> dict[str, int]:
+    Suppression.objects.update_or_create(
+        address_hash=address_hash(email),
+        # The detail of an earlier bounce may quote the address; it goes too.
+        defaults={"reason": Suppression.Reason.ERASED, "detail": ""},
+    )
+    # Other parts of the service may have written the address with another case.
+    counts = {"emails": OutboundEmail.objects.filter(to__iexact=email).delete()[0]}
+    for eraser in extra_erasers():
+        counts.update(eraser(email, erased_by))
     return counts

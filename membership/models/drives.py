@@ -57,3 +57,35 @@ class Drive(models.Model):
         if now >= self.ends_at:
             return 0
         return math.ceil((self.ends_at - now).total_seconds() / 86_400)
+
+
+class SupporterCount(models.Model):
+    """What the public supporter count counts, as staff choose: one row."""
+
+    counts_paid = models.BooleanField(_("count paid memberships"), default=True)
+    counts_gift = models.BooleanField(_("count gift memberships"), default=True)
+    counts_complimentary = models.BooleanField(_("count complimentary memberships"), default=True)
+
+    class Meta:
+        verbose_name = _("supporter count")
+
+    def __str__(self) -> str:
+        return str(_("What the supporter count counts"))
+
+    def clean(self) -> None:
+        if not (self.counts_paid or self.counts_gift or self.counts_complimentary):
+            raise ValidationError(_("Choose at least one kind of membership to count."))
+
+    @classmethod
+    def current(cls) -> "SupporterCount":
+        """The one row; every kind counts until staff say otherwise."""
+        return cls.objects.order_by("pk").first() or cls()
+
+    @property
+    def sources(self) -> list[str]:
+        chosen = [
+            (self.counts_paid, Membership.Source.PAID),
+            (self.counts_gift, Membership.Source.GIFT),
+            (self.counts_complimentary, Membership.Source.COMPLIMENTARY),
+        ]
+        return [str(source) for counted, source in chosen if counted]

@@ -41,6 +41,27 @@ class Member(models.Model):
     def has_access(self, now: datetime | None = None) -> bool:
         return self.memberships.giving_access(now).exists()
 
+    def paying_membership(self) -> "Membership | None":
+        """The running paid membership with a Stripe subscription, if any."""
+        return (
+            self.memberships.filter(
+                source=Membership.Source.PAID,
+                status__in=Membership.RUNNING,
+                stripe_subscription_id__isnull=False,
+            )
+            .order_by("-started_at", "-pk")
+            .first()
+        )
+
+    def gift_ends_at(self, now: datetime | None = None) -> datetime | None:
+        """When the member's running gift memberships end; None without one."""
+        ends = (
+            self.memberships.giving_access(now)
+            .filter(source=Membership.Source.GIFT, current_period_end__isnull=False)
+            .values_list("current_period_end", flat=True)
+        )
+        return max((end for end in ends if end is not None), default=None)
+
     def current_membership(self, now: datetime | None = None) -> "Membership | None":
         """The membership to show: one that gives access now, else the latest."""
         now = now or timezone.now()
@@ -65,6 +86,15 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
         for days in Plan.objects.values_list("grace_days", flat=True).distinct():
             in_grace |= Q(plan__grace_days=days, past_due_since__gt=now - timedelta(days=days))
         return self.filter(running | (Q(status=Membership.Status.PAST_DUE) & in_grace))
+
+    def gifts_ending_between(self, start: datetime, end: datetime) -> "MembershipQuerySet":
+        """Running gift memberships whose end falls in a window."""
+        return self.filter(
+            source=Membership.Source.GIFT,
+            status__in=Membership.RUNNING,
+            current_period_end__gt=start,
+            current_period_end__lte=end,
+        )
 
     def started_between(
         self, start: datetime, end: datetime, sources: list[str]
@@ -124,6 +154,18 @@ class Membership(models.Model):
         null=True, blank=True, help_text=_("When Stripe created the event that set this state.")
     )
     welcomed_at = models.DateTimeField(null=True, blank=True)
+    gift_trial_end = models.DateTimeField(
+        _("next payment pushed to"),
+        null=True,
+        blank=True,
+        help_text=_("Paid: the trial end that redeemed gifts ask Stripe for."),
+    )
+    gift_trial_end_sent_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When Stripe accepted that trial end.")
+    )
+    ending_reminder_sent_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Gifts: when the member was invited to continue.")
+    )
     note = models.TextField(blank=True, help_text=_("Staff only: why it was given, by whom."))
     granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -166,7 +208,7 @@ class Membership(models.Model):
     @property
     def renews_at(self) -> datetime | None:
         if self.source == self.Source.PAID and self.status in self.RUNNING:
-            return None if self.cancel_at_period_end else self.current_period_end
+            return None if self.cancel_at_period_end else self.next_payment_at()
         return None
 
     @property
@@ -199,6 +241,16 @@ class Membership(models.Model):
         self.ended_at = self.current_period_end = now
         self.save(update_fields=["status", "ended_at", "current_period_end", "updated_at"])
         return True
+
+    def next_payment_at(self) -> datetime | None:
+        """Paid: when Stripe bills next, counting gift time we have asked it for."""
+        dates = [d for d in (self.current_period_end, self.gift_trial_end) if d]
+        return max(dates) if dates else None
+
+    def push_next_payment(self, to: datetime) -> None:
+        """Ask Stripe (by a task) to bill next at this time; gifts move it."""
+        self.gift_trial_end = to
+        self.gift_trial_end_sent_at = None
 
     def mark_past_due(self, since: datetime) -> None:
         if self.past_due_since is None:

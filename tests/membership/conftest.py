@@ -143,3 +143,13 @@ def sign_in_as(client, member):
     session = client.session
     session[SESSION_KEY] = member.pk
     session.save()
+
+
+@pytest.fixture
+def gift_prices(db):
+    from membership.models import GiftPrice
+
+    return {
+        months: GiftPrice.objects.create(months=months, amount=amount, currency="gbp")
+        for months, amount in {1: 500, 3: 1500, 6: 2800, 12: 5000}.items()
+    }

@@ -61,6 +61,23 @@ class FakeStripe(stripe.HTTPClient):
                 "return_url": request.params.get("return_url"),
                 "url": f"https://billing.stripe.com/p/session/test_{session_id}",
             }
+        if request.path.startswith("/v1/subscriptions/"):
+            subscription_id = request.path.rsplit("/", 1)[1]
+            trial_end = request.params.get("trial_end")
+            return {
+                "id": subscription_id,
+                "object": "subscription",
+                "status": "trialing" if trial_end and trial_end != "now" else "active",
+                "trial_end": int(trial_end) if trial_end and trial_end != "now" else None,
+            }
+        if request.path == "/v1/refunds":
+            return {
+                "id": f"re_{uuid.uuid4().hex[:24]}",
+                "object": "refund",
+                "amount": int(request.params["amount"]),
+                "payment_intent": request.params.get("payment_intent"),
+                "status": "succeeded",
+            }
         raise AssertionError(f"unexpected Stripe call {request.method} {request.path}")
 
     def request_stream(self, method, url, headers, post_data=None, *, _usage=None):

@@ -90,6 +90,47 @@ def test_erasing_removes_all_personal_data_and_keeps_only_a_hashed_suppression(r
     assert row.address_hash == address_hash("reader@example.org")
 
 
+ERASED_ELSEWHERE: list[tuple[str, str, bool]] = []
+
+
+def erase_elsewhere(email, erased_by):
+    """An eraser another app would name in NEWSLETTERS_EXTRA_ERASERS."""
+    from django.db import connection
+
+    ERASED_ELSEWHERE.append((email, erased_by, connection.in_atomic_block))
+    return {"things_elsewhere": 2}
+
+
+def failing_eraser(email, erased_by):
+    raise RuntimeError("the other app's database said no")
+
+
+def test_erasing_runs_the_extra_erasers_other_apps_name_in_the_same_transaction(reader, settings):
+    settings.NEWSLETTERS_EXTRA_ERASERS = ["tests.newsletters.test_privacy.erase_elsewhere"]
+    ERASED_ELSEWHERE.clear()
+    counts = privacy.erase_subscriber(reader, erased_by="staff")
+    assert ERASED_ELSEWHERE == [("Reader@example.org", "staff", True)]
+    assert counts["things_elsewhere"] == 2 and counts["subscriptions"] == 2
+
+
+def test_an_extra_eraser_that_fails_leaves_the_subscriber_as_they_were(reader, settings):
+    settings.NEWSLETTERS_EXTRA_ERASERS = ["tests.newsletters.test_privacy.failing_eraser"]
+    with pytest.raises(RuntimeError):
+        privacy.erase_subscriber(reader)
+    assert Subscriber.objects.filter(pk=reader.pk).exists()
+    assert Suppression.objects.count() == 0
+
+
+def test_an_address_that_never_subscribed_can_be_erased_too(db, settings):
+    settings.NEWSLETTERS_EXTRA_ERASERS = ["tests.newsletters.test_privacy.erase_elsewhere"]
+    ERASED_ELSEWHERE.clear()
+    OutboundEmail.objects.create(key="x.1", kind="x", to="Buyer@example.org", text_body="Hi")
+    counts = privacy.erase_address("buyer@example.org", erased_by="staff")
+    assert counts == {"emails": 1, "things_elsewhere": 2}
+    assert ERASED_ELSEWHERE[0][0] == "buyer@example.org"
+    assert Suppression.objects.get().address_hash == address_hash("buyer@example.org")
+
+
 def test_an_erased_address_gets_no_list_email_but_may_come_back_through_double_opt_in(
     client, reader, newsletters, django_capture_on_commit_callbacks
 ):
