@@ -49,7 +49,9 @@ def publish(task: Task, *args: Any, probe: bool = False) -> bool:
     try:
         task.apply_async(args=args)
     except Exception:
-        _broker_paused_until = time.monotonic() + BROKER_PAUSE_SECONDS
+        # Run in process (tests, eager mode) there is no broker: the error is the task's own.
+        if not task.app.conf.task_always_eager:
+            _broker_paused_until = time.monotonic() + BROKER_PAUSE_SECONDS
         log.warning("could not queue %s%r; left for the sweep", task.name, args, exc_info=True)
         return False
     _broker_paused_until = 0.0
