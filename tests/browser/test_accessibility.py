@@ -103,3 +103,33 @@ def test_a_reader_can_subscribe_with_the_keyboard_alone(page, demo_site):
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Almost there: we've sent you a confirmation email"
     )
+
+
+def test_every_gift_page_passes_axe(page, demo_site):
+    from tests.browser.test_gift_flow import fill_gift
+
+    page.goto(demo_site + "/gifts/")
+    assert_accessible(page)
+    page.get_by_role("button", name="Continue to payment").click()  # the error state
+    expect(page.get_by_role("alert")).to_be_visible()
+    assert_accessible(page)
+
+    fill_gift(page, 1, "Ann", "ann@example.org", "3 months for £15", "Enjoy")
+    page.get_by_label("Your name").fill("Cleo")
+    page.get_by_label("Your email address").fill("cleo@example.org")
+    page.get_by_role("button", name="Continue to payment").click()
+    assert_accessible(page)  # the demo checkout
+    page.get_by_role("button", name="Pay £15 (demo)").click()
+    assert_accessible(page)  # thanks
+
+    receipt = next(m for m in mail.outbox if m.to == ["cleo@example.org"])
+    page.goto(link_in(receipt.body, "/gifts/manage/"))
+    assert_accessible(page)  # the buyer's gift page
+
+    gift_email = next(m for m in mail.outbox if m.to == ["ann@example.org"])
+    page.goto(link_in(gift_email.body, "/gifts/redeem/"))
+    assert_accessible(page)  # redeem
+    page.get_by_role("button", name="Start my membership").click()
+    assert_accessible(page)  # redeemed
+    page.goto(demo_site + "/gifts/redeem/")
+    assert_accessible(page)  # typing a code

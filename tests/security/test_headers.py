@@ -10,6 +10,8 @@ PUBLIC_PAGES = [
     "/newsletters/preferences/",
     "/membership/",
     "/membership/sign-in/",
+    "/gifts/",
+    "/gifts/redeem/",
 ]
 
 
