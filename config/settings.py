@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "django.contrib.humanize",
     "corsheaders",
     "anymail",
     "django_ratelimit",
@@ -203,6 +205,24 @@ CELERY_BEAT_SCHEDULE["sweep-outbox"] = {
 CONFIRMATION_MAX_AGE_DAYS = env_int("CONFIRMATION_MAX_AGE_DAYS", 7, minimum=1)
 CONFIRMATION_EMAILS_PER_DAY = env_int("CONFIRMATION_EMAILS_PER_DAY", 3, minimum=1)
 CONFIRMATION_RESEND_AFTER_MINUTES = env_int("CONFIRMATION_RESEND_AFTER_MINUTES", 10, minimum=0)
+
+# Imports, exports and the admin's counts.
+IMPORT_CHUNK_ROWS = env_int("IMPORT_CHUNK_ROWS", 20_000, minimum=1)
+IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", 200, minimum=1)
+IMPORT_CONFIRMATIONS_PER_MINUTE = env_int("IMPORT_CONFIRMATIONS_PER_MINUTE", 120, minimum=1)
+AUDIENCE_STATS_SECONDS = env_int("AUDIENCE_STATS_SECONDS", 300, minimum=10)
+CELERY_BEAT_SCHEDULE["resume-imports"] = {
+    "task": "newsletters.tasks.resume_imports",
+    "schedule": 60,
+}
+CELERY_BEAT_SCHEDULE["send-import-confirmations"] = {
+    "task": "newsletters.tasks.send_import_confirmations",
+    "schedule": 60,
+}
+CELERY_BEAT_SCHEDULE["refresh-audience-stats"] = {
+    "task": "newsletters.tasks.refresh_audience_stats",
+    "schedule": AUDIENCE_STATS_SECONDS,
+}
 
 # The newsroom's own sites, allowed to post signups across origins and to frame the embed.
 EMBED_ALLOWED_ORIGINS = env_list("EMBED_ALLOWED_ORIGINS")
