@@ -8,13 +8,6 @@ from newsletters.importing.stores import OrmStore, PostgresStore
 from newsletters.models import SubscriberImport
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    """Uploaded files and reports go to a folder of the test's own."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
 @pytest.fixture(params=["postgres", "orm"])
 def store(request):
     """The PostgreSQL (COPY) path, and the ORM path SQLite uses in development."""
