@@ -35,7 +35,6 @@ class Found:
     db_key: str
     suppressed: str | None = None
     lists: dict[int, ListState] = field(default_factory=dict)
-    created: bool = False  # the store created the subscriber while looking it up
 
 
 @dataclass
@@ -68,6 +67,10 @@ class Planner:
         )
         self.wording_version = f"import-{run.pk}"
         self.detail_prefix = f"import {run.pk}: {run.original_name} ({run.format}), row "
+        self.all_ids = [n.pk for n in newsletters]
+        self.new_reader_detail = self.wording.say(
+            "subscribed" if self.confirmed else "asked", lists=self._names(self.all_ids)
+        )
 
     def needs_lookup(self, row: Row) -> report.Outcome | None:
         """Rows the file itself rules out, before asking the database anything."""
@@ -89,9 +92,23 @@ class Planner:
             if there.suppressed:
                 reason = str(self.suppression_reasons.get(there.suppressed, there.suppressed))
                 plan.outcomes.append(self._skip(row, report.SUPPRESSED, reason=reason))
-                continue
-            plan.outcomes.append(self._decide_row(plan, row, there))
+            elif there.subscriber_id is None:
+                self._add_new_reader(plan, row)
+            else:
+                plan.outcomes.append(self._decide_row(plan, row, there))
         return plan
+
+    def _add_new_reader(self, plan: Plan, row: Row) -> None:
+        """The common case in a first import, kept short: a new address joins every list."""
+        plan.new_subscribers.append(row)
+        pairs = [(row, pk) for pk in self.all_ids]
+        plan.new_subscriptions += pairs
+        plan.events += pairs
+        if not self.confirmed:
+            plan.invitations.append(row)
+        plan.outcomes.append(
+            report.Outcome(row.number, row.email, report.ADDED, self.new_reader_detail)
+        )
 
     def _decide_row(self, plan: Plan, row: Row, there: Found) -> report.Outcome:
         changed: list[int] = []
@@ -114,9 +131,6 @@ class Planner:
                 return self._skip(row, report.UNSUBSCRIBED_HERE, lists=self._names(left))
             return self._skip(row, report.ALREADY_PENDING if waiting else report.ALREADY)
         row.subscriber_id = there.subscriber_id
-        is_new = there.created or there.subscriber_id is None
-        if there.subscriber_id is None:
-            plan.new_subscribers.append(row)
         plan.events.extend((row, pk) for pk in changed)
         if not self.confirmed:
             plan.invitations.append(row)
@@ -125,8 +139,7 @@ class Planner:
         )
         if left:
             detail += " " + self.wording.say("also_unsubscribed", lists=self._names(left))
-        result = report.ADDED if is_new else report.UPDATED
-        return report.Outcome(row.number, row.email, result, detail)
+        return report.Outcome(row.number, row.email, report.UPDATED, detail)
 
     def _skip(self, row: Row, code: str, **params: str) -> report.Outcome:
         return report.Outcome(

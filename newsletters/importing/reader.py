@@ -7,7 +7,9 @@ end on a line boundary. Memory stays bounded by the chunk size and one set of ad
 """
 
 import csv
+import queue
 import re
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -195,3 +197,42 @@ def addresses_before(handle: BinaryIO, layout: Layout, start: int, end: int) -> 
             except ValidationError:
                 continue
     return seen
+
+
+def read_ahead(chunks: Iterator[Chunk], depth: int = 2) -> Iterator[Chunk]:
+    """Parse the next chunks in a thread while the caller writes this one to the database.
+
+    The database work mostly waits on the server, which releases the GIL, so parsing and
+    writing overlap. At most `depth` parsed chunks wait, which keeps memory bounded.
+    """
+    ready: queue.Queue[Chunk | BaseException | None] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                while not stop.is_set():
+                    try:
+                        ready.put(chunk, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ready.put(None)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            ready.put(exc)
+
+    worker = threading.Thread(target=produce, name="import-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = ready.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5)

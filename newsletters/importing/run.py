@@ -88,14 +88,15 @@ class Runner:
                 first_row = (
                     imported.last_row + 1 if imported.last_row else (2 if layout.has_header else 1)
                 )
-                for chunk in reader.chunks(
+                chunks = reader.chunks(
                     handle,
                     layout,
                     offset=offset,
                     first_row=first_row,
                     size=settings.IMPORT_CHUNK_ROWS,
                     seen=seen,
-                ):
+                )
+                for chunk in reader.read_ahead(chunks):
                     self._commit_chunk(chunk, out)
         self._finish()
 
@@ -143,7 +144,7 @@ class Runner:
                 outcomes.append(ruled_out)
         if rows:
             now = timezone.now()
-            plan = self.planner.decide(rows, self.store.find(rows, self.newsletter_ids, now))
+            plan = self.planner.decide(rows, self.store.find(rows, self.newsletter_ids))
             self.store.write(plan, self.planner, now)
             outcomes.extend(plan.outcomes)
         return outcomes

@@ -38,9 +38,7 @@ class ChunkConflict(Exception):
 class Store(Protocol):
     def prepare(self) -> None: ...
 
-    def find(
-        self, rows: Sequence[Row], newsletter_ids: Sequence[int], now: datetime
-    ) -> list[Found]: ...
+    def find(self, rows: Sequence[Row], newsletter_ids: Sequence[int]) -> list[Found]: ...
 
     def write(self, plan: Plan, planner: Planner, now: datetime) -> None: ...
 
@@ -105,47 +103,44 @@ class PostgresStore:
                 " (n integer, email text, key text) ON COMMIT DELETE ROWS"
             )
 
-    def find(
-        self, rows: Sequence[Row], newsletter_ids: Sequence[int], now: datetime
-    ) -> list[Found]:
-        found: list[Found | None] = [None] * len(rows)
+    def find(self, rows: Sequence[Row], newsletter_ids: Sequence[int]) -> list[Found]:
+        found: list[Found] = []
         with connection.cursor() as cursor:
+            # Empty already after a commit; not when the run is inside a larger transaction.
+            cursor.execute("TRUNCATE newsletters_import_chunk")
             with cursor.copy("COPY newsletters_import_chunk (n, email, key) FROM STDIN") as copy:
                 for n, row in enumerate(rows):
                     copy.write_row((n, row.email, row.key))
-            self._look_up(cursor, newsletter_ids, found)
-        return [f for f in found if f is not None]
-
-    @staticmethod
-    def _look_up(cursor: Any, newsletter_ids: Sequence[int], found: list[Found | None]) -> None:
-        # Scalar subqueries, never joins: each address costs one probe of a unique index,
-        # however large the tables grow and whatever their (often stale, mid-import)
-        # statistics say. OFFSET 0 keeps the planner from flattening them into a join.
-        cursor.execute(
-            f"""
-            SELECT q.n, q.id, q.key, q.reason,
-                CASE WHEN q.id IS NOT NULL THEN (
-                    SELECT array_agg(ARRAY[s.newsletter_id, s.id]::text[] || s.status::text)
-                    FROM {_table(Subscription)} s
-                    WHERE s.subscriber_id = q.id AND s.newsletter_id = ANY(%s)
-                ) END
-            FROM (
-                SELECT c.n, lower(c.email) AS key,
-                    (SELECT s.id FROM {_table(Subscriber)} s
-                     WHERE lower(s.email::text) = lower(c.email)) AS id,
-                    (SELECT sp.reason FROM {_table(Suppression)} sp WHERE sp.address_hash =
-                        encode(sha256(convert_to(%s || c.key, 'UTF8')), 'hex')) AS reason
-                FROM newsletters_import_chunk c
-                OFFSET 0
-            ) q
-            """,  # noqa: S608 - table names come from the models
-            [list(newsletter_ids), HASH_PREFIX],
-        )
-        for n, pk, key, reason, subscriptions in cursor.fetchall():
-            there = Found(pk, key, reason)
-            for newsletter_id, subscription_id, status in subscriptions or ():
-                there.lists[int(newsletter_id)] = ListState(int(subscription_id), status)
-            found[n] = there
+            # Scalar subqueries, never joins: each address costs one probe of a unique index,
+            # however large the tables grow and whatever their (often stale, mid-import)
+            # statistics say. OFFSET 0 keeps the planner from flattening them into a join.
+            cursor.execute(
+                f"""
+                SELECT q.id, q.key, q.reason,
+                    CASE WHEN q.id IS NOT NULL THEN (
+                        SELECT array_agg(ARRAY[s.newsletter_id, s.id]::text[] || s.status::text)
+                        FROM {_table(Subscription)} s
+                        WHERE s.subscriber_id = q.id AND s.newsletter_id = ANY(%s)
+                    ) END
+                FROM (
+                    SELECT c.n, lower(c.email) AS key,
+                        (SELECT s.id FROM {_table(Subscriber)} s
+                         WHERE lower(s.email::text) = lower(c.email)) AS id,
+                        (SELECT sp.reason FROM {_table(Suppression)} sp WHERE sp.address_hash =
+                            encode(sha256(convert_to(%s || c.key, 'UTF8')), 'hex')) AS reason
+                    FROM newsletters_import_chunk c
+                    OFFSET 0
+                ) q
+                ORDER BY q.n
+                """,  # noqa: S608 - table names come from the models
+                [list(newsletter_ids), HASH_PREFIX],
+            )
+            for pk, key, reason, subscriptions in cursor.fetchall():
+                there = Found(pk, key, reason)
+                for newsletter_id, subscription_id, status in subscriptions or ():
+                    there.lists[int(newsletter_id)] = ListState(int(subscription_id), status)
+                found.append(there)
+        return found
 
     def write(self, plan: Plan, planner: Planner, now: datetime) -> None:
         # Timestamps go over as text: formatting a datetime per row costs more than its insert.
@@ -206,9 +201,7 @@ class OrmStore:
     def prepare(self) -> None:
         return None
 
-    def find(
-        self, rows: Sequence[Row], newsletter_ids: Sequence[int], now: datetime
-    ) -> list[Found]:
+    def find(self, rows: Sequence[Row], newsletter_ids: Sequence[int]) -> list[Found]:
         ids: dict[str, int] = {}
         reasons: dict[str, str] = {}
         for start in range(0, len(rows), self.batch):

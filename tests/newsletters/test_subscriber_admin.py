@@ -83,6 +83,7 @@ def test_the_list_and_status_filters_combine_on_the_same_list(admin_client, read
     assert listed(on_picks) == ["bob@example.org", "Ann.Reader@example.org"]
     any_unsubscribed = admin_client.get(URL, {"status": "unsubscribed"})
     assert listed(any_unsubscribed) == ["bob@example.org"]
+    assert listed(admin_client.get(URL, {"newsletter": "no-such-list"})) == []
 
 
 def test_the_source_and_date_filters(admin_client, readers):
