@@ -22,7 +22,7 @@ ROLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("newsletters", "view_consentevent"),
         ("newsletters", "view_subscriberimport"),
         ("newsletters", "add_subscriberimport"),
-        ("newsletters", "view_outboundemail"),
+        # Not the outbox: its emails hold live confirmation links.
     ),
     # Members, memberships, plans, gifts, drives and Stripe events (with replay): the whole
     # membership app, whatever models it has. Newsletters are not theirs to run.

@@ -266,7 +266,8 @@ WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 if DEBUG:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
-MEDIA_ROOT = VAR_DIR / "media"
+# Uploaded imports and their reports: web and worker must share this folder.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # Security: production defaults that `manage.py check --deploy` expects.
