@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 
 from newsletters import exports, signup, suppression, unsubscribe
 from newsletters.consent import Provenance
-from newsletters.models import ConsentEvent, Subscriber, Subscription, Suppression
+from newsletters.models import ConsentEvent, Subscriber, Suppression
 from newsletters.staff.forms import ChooseListsForm
 
 # Actions that change readers one by one answer within a request only for so many.
@@ -129,6 +129,7 @@ def suppress(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Subscribe
 def export_selection(
     modeladmin: Any, request: HttpRequest, queryset: QuerySet[Subscriber]
 ) -> HttpResponseBase:
-    subscriptions = Subscription.objects.filter(subscriber__in=queryset.order_by().values("pk"))
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
-    return exports.csv_response(exports.rows(subscriptions), f"subscribers-selection-{stamp}.csv")
+    return exports.csv_response(
+        exports.rows_for_readers(queryset), f"subscribers-selection-{stamp}.csv"
+    )

@@ -295,3 +295,28 @@ def test_a_run_that_fails_says_why(media, newsletters):
     imported.refresh_from_db()
     assert imported.status == "failed"
     assert "email column" in imported.error
+
+
+def test_an_upload_whose_task_never_reached_a_worker_is_picked_up_by_the_sweep(
+    media, newsletters, django_capture_on_commit_callbacks
+):
+    from django.core.files.base import ContentFile
+
+    from newsletters.tasks import resume_imports
+
+    content = b"email\nlate@example.org\n"
+    imported = SubscriberImport(
+        original_name="late.csv", file_size=len(content), consent_basis=NEEDS_CONFIRMATION
+    )
+    imported.file.save("late.csv", ContentFile(content), save=False)
+    imported.save()
+    imported.newsletters.set([newsletters["daily-briefing"]])
+    assert resume_imports() == 0  # just uploaded: its own task may still be on its way
+    SubscriberImport.objects.filter(pk=imported.pk).update(
+        created_at=timezone.now() - timedelta(minutes=2)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert resume_imports() == 1
+    imported.refresh_from_db()
+    assert imported.status == "done" and imported.added == 1
+    assert resume_imports() == 0

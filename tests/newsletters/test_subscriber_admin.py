@@ -223,3 +223,14 @@ def test_readers_cannot_be_added_or_bulk_deleted_by_hand(admin_client, readers):
     assert admin_client.get(f"{URL}add/").status_code == 403
     actions = admin_client.get(URL).context["action_form"].fields["action"].choices
     assert "delete_selected" not in [name for name, _label in actions]
+
+
+def test_exporting_all_the_readers_a_filter_selects(admin_client, readers):
+    response = admin_client.post(
+        URL + "?newsletter=daily-briefing",
+        {"action": "export_selection", "select_across": "1", ACTION_CHECKBOX_NAME: [1]},
+    )
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert sorted({r["email"] for r in rows}) == ["Ann.Reader@example.org", "anna@example.net"]
+    assert len(rows) == 3  # every list of each selected reader
