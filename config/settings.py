@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "django.contrib.humanize",
     "corsheaders",
     "anymail",
     "newsletters",
@@ -224,6 +226,8 @@ if UNSUBSCRIBE_MAILTO and (
 # Outbox delivery.
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 OUTBOX_RETRY_BASE_SECONDS = float(env_int("OUTBOX_RETRY_BASE_SECONDS", 30, minimum=1))
+# A send claimed longer ago than this is taken to have died with its worker, and sent again.
+OUTBOX_STALE_CLAIM_SECONDS = env_int("OUTBOX_STALE_CLAIM_SECONDS", 600, minimum=1)
 OUTBOX_SWEEP_SECONDS = env_int("OUTBOX_SWEEP_SECONDS", 30, minimum=1)
 CELERY_BEAT_SCHEDULE["sweep-outbox"] = {
     "task": "newsletters.tasks.sweep_outbox",
@@ -250,6 +254,24 @@ PENDING_PURGE_DAYS = env_int("PENDING_PURGE_DAYS", 30, minimum=1)
 CELERY_BEAT_SCHEDULE["purge-unconfirmed"] = {
     "task": "newsletters.tasks.purge_unconfirmed",
     "schedule": env_int("PENDING_PURGE_EVERY_SECONDS", 3600, minimum=60),
+}
+
+# Imports, exports and the admin's counts.
+IMPORT_CHUNK_ROWS = env_int("IMPORT_CHUNK_ROWS", 20_000, minimum=1)
+IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", 200, minimum=1)
+IMPORT_CONFIRMATIONS_PER_MINUTE = env_int("IMPORT_CONFIRMATIONS_PER_MINUTE", 120, minimum=1)
+AUDIENCE_STATS_SECONDS = env_int("AUDIENCE_STATS_SECONDS", 300, minimum=10)
+CELERY_BEAT_SCHEDULE["resume-imports"] = {
+    "task": "newsletters.tasks.resume_imports",
+    "schedule": 60,
+}
+CELERY_BEAT_SCHEDULE["send-import-confirmations"] = {
+    "task": "newsletters.tasks.send_import_confirmations",
+    "schedule": 60,
+}
+CELERY_BEAT_SCHEDULE["refresh-audience-stats"] = {
+    "task": "newsletters.tasks.refresh_audience_stats",
+    "schedule": AUDIENCE_STATS_SECONDS,
 }
 
 # The newsroom's own sites, allowed to post signups across origins and to frame the embed.
@@ -343,7 +365,8 @@ WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 if DEBUG:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
-MEDIA_ROOT = VAR_DIR / "media"
+# Uploaded imports and their reports: web and worker must share this folder.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # Security: production defaults that `manage.py check --deploy` expects.

@@ -19,8 +19,12 @@ from newsletters.models import OutboundEmail, Suppression
 
 log = logging.getLogger(__name__)
 
-# Rows claimed longer ago than this belong to a worker that died mid-send.
-STALE_CLAIM = timedelta(minutes=10)
+
+def stale_claim() -> timedelta:
+    """Rows claimed longer ago than this belong to a worker that died mid-send."""
+    return timedelta(seconds=settings.OUTBOX_STALE_CLAIM_SECONDS)
+
+
 # Errors that another try will not fix.
 PERMANENT_ERRORS: tuple[type[Exception], ...] = (AnymailRecipientsRefused, AnymailInvalidAddress)
 
@@ -116,7 +120,7 @@ def _claim(pk: int) -> OutboundEmail | None:
     with transaction.atomic():
         email = (
             OutboundEmail.objects.select_for_update(skip_locked=True)
-            .claimable(now, STALE_CLAIM)
+            .claimable(now, stale_claim())
             .filter(pk=pk)
             .first()
         )
@@ -195,5 +199,5 @@ def sweep(now: Any = None) -> int:
 
     now = now or timezone.now()
     # Give the on-commit publish a moment before treating a fresh row as missed.
-    due = OutboundEmail.objects.due(now - timedelta(seconds=5), STALE_CLAIM)
+    due = OutboundEmail.objects.due(now - timedelta(seconds=5), stale_claim())
     return requeue(send_email, due.order_by("next_attempt_at").values_list("pk", flat=True)[:5000])

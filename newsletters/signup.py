@@ -143,7 +143,7 @@ def subscribe(email: str, newsletters: Sequence[Newsletter], provenance: Provena
     if not newsletters:
         return
     with transaction.atomic():
-        subscriber = Subscriber.objects.lock_for_email(email)
+        subscriber = Subscriber.objects.lock_for_email(email, source=provenance.source)
         # A suppressed address gets no list email until it confirms afresh, active lists too.
         suppressed = suppression.is_suppressed(email)
         existing = {
@@ -172,6 +172,29 @@ def subscribe(email: str, newsletters: Sequence[Newsletter], provenance: Provena
         )
         if _confirmation_due(subscriber, asked, now):
             _send_confirmation(subscriber, asked, now)
+
+
+def resend_confirmation(
+    subscriber: Subscriber, newsletters: Sequence[Newsletter] | None = None
+) -> bool:
+    """Email a fresh confirmation for a reader's pending lists, within the usual limits.
+
+    Staff resending and imports asking readers to confirm both come here, so neither can
+    mail an address more often than a signup form could. True if an email was queued.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+        pending = subscriber.subscriptions.filter(status=Subscription.Status.PENDING)
+        if newsletters is not None:
+            pending = pending.filter(newsletter__in=list(newsletters))
+        asked = list(pending.select_related("newsletter").order_by("newsletter"))
+        if not asked or suppression.is_suppressed(subscriber.email):
+            return False
+        if not _confirmation_due(subscriber, asked, now):
+            return False
+        _send_confirmation(subscriber, asked, now)
+    return True
 
 
 def _confirmation_due(subscriber: Subscriber, asked: Sequence[Subscription], now: datetime) -> bool:

@@ -3,8 +3,12 @@
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 
 from newsletters import outbox, purge, signup
+from newsletters.importing import invitations, sweep
+from newsletters.importing import run as importing
+from newsletters.models import GrowthDay, ListStats
 
 
 @shared_task(bind=True, max_retries=None, acks_late=True)
@@ -33,3 +37,28 @@ def sweep_outbox() -> int:
 def purge_unconfirmed() -> int:
     """Purge signups never confirmed within PENDING_PURGE_DAYS; run by beat."""
     return purge.purge_unconfirmed()
+
+
+@shared_task(acks_late=True)
+def run_import(import_id: int) -> bool:
+    """Import an uploaded file, or resume it; a second worker on the same run leaves it."""
+    return importing.run(import_id)
+
+
+@shared_task
+def resume_imports() -> int:
+    """Queue imports no worker is on: never picked up, or whose worker died."""
+    return sweep.resume_stalled()
+
+
+@shared_task
+def send_import_confirmations() -> int:
+    """Send the next confirmations imports asked for, within the per-minute budget."""
+    return invitations.send_due(settings.IMPORT_CONFIRMATIONS_PER_MINUTE)
+
+
+@shared_task
+def refresh_audience_stats() -> None:
+    """Recount each list's subscribers and the last days of growth."""
+    ListStats.objects.refresh()
+    GrowthDay.objects.refresh_recent()

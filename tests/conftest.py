@@ -44,6 +44,13 @@ def _clear_cache():
 
 
 @pytest.fixture
+def media(settings, tmp_path):
+    """Uploaded files (imports and their reports) go to a folder of the test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
 def newsletters(db):
     return {n.slug: n for n in seed_newsletters()}
 
