@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from newsletters import admin_editions  # noqa: F401 - registers the Edition admin
 from newsletters.admin_privacy import erase_subscribers, export_as_json
 from newsletters.models import ConsentEvent, Newsletter, OutboundEmail, Subscriber, Subscription
 

@@ -4,7 +4,8 @@ from typing import Any
 
 from celery import shared_task
 
-from newsletters import outbox, purge, signup
+from config.celery import publish
+from newsletters import edition_delivery, editions, outbox, purge, signup
 
 
 @shared_task(bind=True, max_retries=None, acks_late=True)
@@ -33,3 +34,32 @@ def sweep_outbox() -> int:
 def purge_unconfirmed() -> int:
     """Purge signups never confirmed within PENDING_PURGE_DAYS; run by beat."""
     return purge.purge_unconfirmed()
+
+
+@shared_task(acks_late=True)
+def start_edition(edition_id: int) -> bool:
+    """Snapshot a due edition's readers and queue the workers that send it."""
+    return editions.start(edition_id)
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)
+def deliver_edition(self: Any, edition_id: int) -> bool:
+    """Send an edition's waiting recipients for a while, then hand over to a fresh task.
+
+    Many of these run at once on one edition; each takes its own batches. A transient ESP
+    failure leaves the batch waiting and retries with backoff.
+    """
+    try:
+        more = edition_delivery.deliver(edition_id)
+    except Exception as exc:
+        countdown = outbox.backoff(self.request.retries + 1)
+        raise self.retry(exc=exc, countdown=countdown) from exc
+    if more:
+        publish(deliver_edition, edition_id)
+    return more
+
+
+@shared_task
+def editions_tick() -> int:
+    """Start due editions and wake stalled sends; run by beat."""
+    return editions.tick()

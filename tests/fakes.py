@@ -31,3 +31,28 @@ class FlakyESP(AnymailTestBackend):
     @classmethod
     def reset(cls, failures=0, status=503, refuse=False):
         cls.failures, cls.status, cls.refuse, cls.calls = failures, status, refuse, 0
+
+
+class RecordingESP(AnymailTestBackend):
+    """An ESP that notes every address it accepts in a file, for tests across processes.
+
+    With HANG_AT_BATCH=n set, it hangs on its n-th call before accepting anything, so a test
+    can kill the worker in the middle of a batch.
+    """
+
+    calls = 0
+
+    def send_messages(self, email_messages):
+        import os
+        import time
+
+        RecordingESP.calls += 1
+        if RecordingESP.calls == int(os.environ.get("HANG_AT_BATCH", "0")):
+            with open(os.environ["RECORD_FILE"] + ".hung", "w") as marker:
+                marker.write("hung")
+            time.sleep(3600)
+        sent = super().send_messages(email_messages)
+        with open(os.environ["RECORD_FILE"], "a") as record:
+            for message in email_messages:
+                record.writelines(f"{address}\n" for address in message.to)
+        return sent

@@ -1,4 +1,5 @@
 from newsletters.models.consent import ConsentEvent
+from newsletters.models.edition import Edition, EditionRecipient
 from newsletters.models.newsletter import Newsletter
 from newsletters.models.outbox import OutboundEmail
 from newsletters.models.signup_request import SignupRequest
@@ -7,6 +8,8 @@ from newsletters.models.suppression import Suppression, address_hash
 
 __all__ = [
     "ConsentEvent",
+    "Edition",
+    "EditionRecipient",
     "Newsletter",
     "OutboundEmail",
     "SignupRequest",

@@ -4,10 +4,13 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# Also computed in SQL by the edition snapshot (newsletters.editions), so keep the two in step.
+HASH_PREFIX = "newsroom-suppression:"
+
 
 def address_hash(email: str) -> str:
     """A stable digest of an address, compared case-insensitively; kept after erasure."""
-    return hashlib.sha256(f"newsroom-suppression:{email.strip().lower()}".encode()).hexdigest()
+    return hashlib.sha256(f"{HASH_PREFIX}{email.strip().lower()}".encode()).hexdigest()
 
 
 class SuppressionQuerySet(models.QuerySet["Suppression"]):
