@@ -101,9 +101,9 @@ def _domain() -> str:
     return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
 
 
-def message_id(edition_id: int, recipient_id: int) -> str:
+def message_id(edition_id: int, recipient_id: int, domain: str | None = None) -> str:
     """The same on every try, so a receiving system can drop a repeat."""
-    return f"<edition-{edition_id}.{recipient_id}@{_domain()}>"
+    return f"<edition-{edition_id}.{recipient_id}@{domain or _domain()}>"
 
 
 def list_id(edition: Edition) -> str:
@@ -184,12 +184,13 @@ class Batch:
             rendered.subject, rendered.text, rendered.html, [row.email for row in rows]
         )
         merge_data, merge_headers, merge_metadata = {}, {}, {}
+        domain = _domain()
         for row in rows:
             links = self.links(row)
             merge_data[row.email] = {name: links[name] for name in MERGE_FIELDS}
             headers = {"List-Unsubscribe": links["List-Unsubscribe"]}
             if support.message_id_header:
-                headers["Message-ID"] = message_id(self.edition.pk, row.id)
+                headers["Message-ID"] = message_id(self.edition.pk, row.id, domain)
             merge_headers[row.email] = headers
             merge_metadata[row.email] = {"recipient": str(row.id)}
         message.merge_data = merge_data
