@@ -121,7 +121,11 @@ class EditionAdmin(admin.ModelAdmin[Edition]):
         if edition is not None:
             extra.update(self._panel(request, edition))
             if not edition.is_editable:
-                extra.update(show_save=False, show_save_and_continue=False)
+                extra.update(
+                    show_save=False,
+                    show_save_and_continue=False,
+                    show_save_and_add_another=False,
+                )
         return super().change_view(request, object_id, form_url, extra)
 
     def _panel(self, request: HttpRequest, edition: Edition) -> dict[str, Any]:

@@ -85,7 +85,12 @@ def _snapshot(edition: Edition) -> int:
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return max(cursor.rowcount, 0)
+        count = max(cursor.rowcount, 0)
+        if connection.vendor == "postgresql":
+            # A million new rows the planner has not seen: without fresh statistics it may
+            # sort the whole edition for each batch instead of walking its index.
+            cursor.execute(f"ANALYZE {recipients}")
+    return count
 
 
 def start(edition_id: int) -> bool:

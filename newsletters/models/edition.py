@@ -129,10 +129,13 @@ class EditionRecipient(models.Model):
         SKIPPED = "skipped", _("Not sent: suppressed or left")
         FAILED = "failed", _("Refused by the email provider")
 
+    # Both foreign keys are served by the indexes below, which lead with them.
     edition = models.ForeignKey(
         Edition, on_delete=models.CASCADE, related_name="deliveries", db_index=False
     )
-    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="+")
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     email = models.CharField(max_length=254)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -151,16 +154,14 @@ class EditionRecipient(models.Model):
         verbose_name = _("edition recipient")
         constraints = [
             models.UniqueConstraint(
-                fields=["edition", "subscriber"], name="edition_recipient_once"
+                fields=["subscriber", "edition"], name="edition_recipient_once"
             ),
         ]
         indexes = [
-            # Workers walk the waiting rows in id order; sent rows leave this index.
-            models.Index(
-                fields=["edition", "id"],
-                name="edition_recipient_waiting",
-                condition=models.Q(status="pending"),
-            ),
+            # Workers walk an edition's rows in id order. No index names the status, so
+            # marking a row sent is a HOT update (the table keeps room for it: fillfactor 50,
+            # set in the migration), which touches no index at a million rows a send.
+            models.Index(fields=["edition", "id"], name="edition_recipient_order"),
         ]
 
     def __str__(self) -> str:

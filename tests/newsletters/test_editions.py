@@ -258,14 +258,17 @@ def test_a_send_rate_keeps_batches_within_a_second_of_sending(settings):
     assert edition_delivery.batch_size(None) == settings.EDITION_BATCH_SIZE
 
 
-def test_erasing_a_reader_removes_their_delivery_row_but_keeps_the_counts(
+def test_an_export_lists_the_editions_sent_and_erasure_removes_them_but_keeps_the_counts(
     edition, daily, django_capture_on_commit_callbacks
 ):
-    from newsletters.privacy import erase_subscriber
+    from newsletters.privacy import erase_subscriber, export_subscriber
 
     reader, _ = make_readers(daily, 2)
     edition = send(edition, django_capture_on_commit_callbacks)
-    erase_subscriber(reader, erased_by="staff")
+    (delivery,) = export_subscriber(reader)["editions"]
+    assert delivery["subject"] == "Monday's briefing" and delivery["status"] == "sent"
+    assert delivery["sent_at"] and delivery["opened_at"] is None
+    assert erase_subscriber(reader, erased_by="staff")["edition_deliveries"] == 1
     assert not EditionRecipient.objects.filter(email=reader.email).exists()
     edition.refresh_from_db()
     assert edition.sent == 2
