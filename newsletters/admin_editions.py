@@ -32,6 +32,16 @@ PREVIEW_POLICY = (
 )
 
 
+COUNT_LABELS = {
+    "delivered": _("Delivered"),
+    "opened": _("Opened"),
+    "clicked": _("Clicked"),
+    "bounced": _("Bounced"),
+    "complained": _("Marked as spam"),
+    "unsubscribed": _("Unsubscribed"),
+}
+
+
 class ScheduleForm(forms.Form):
     send_at = forms.DateTimeField(
         label=_("Send at"),
@@ -143,10 +153,15 @@ class EditionAdmin(admin.ModelAdmin[Edition]):
             "counts": self._counts(edition),
         }
 
-    def _counts(self, edition: Edition) -> list[tuple[str, int, int]]:
-        """Each tracked count with its share of the messages sent, in percent."""
+    def _counts(self, edition: Edition) -> list[tuple[str, Any, int, int]]:
+        """Each tracked count with its label and its share of the messages sent, in percent."""
         return [
-            (name, getattr(edition, name), getattr(edition, name) * 100 // max(edition.sent, 1))
+            (
+                name,
+                COUNT_LABELS[name],
+                getattr(edition, name),
+                getattr(edition, name) * 100 // max(edition.sent, 1),
+            )
             for name in COUNTS
         ]
 
