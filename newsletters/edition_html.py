@@ -80,7 +80,21 @@ def clean_for_email(html: str) -> str:
 
 
 def clean_for_page(html: str) -> str:
-    """Staff HTML as it may appear on a public page: as above, and no inline styles either."""
+    """Staff HTML as it may appear on a public page: as above, and no inline styles either.
+
+    Headings move down a level: the page's own h1 is the edition's subject.
+    """
+    return _demote_headings(_clean_for_page(html))
+
+
+def _demote_headings(html: str) -> str:
+    # nh3's output is normalised (lower-case tags, no stray brackets), so a pattern is safe.
+    return re.sub(
+        r"<(/?)h([1-6])\b", lambda m: f"<{m.group(1)}h{min(int(m.group(2)) + 1, 6)}", html
+    )
+
+
+def _clean_for_page(html: str) -> str:
     return nh3.clean(
         html,
         tags=_TAGS - {"center", "font"},

@@ -62,6 +62,7 @@ def test_the_archive_lists_sent_editions_and_shows_them_sanitised(
     assert '<a href="https://news.example.org/a" rel="noopener noreferrer">this</a>' in page.text
     assert "<script" not in page.text.split("<main")[1]
     assert "onerror" not in page.text and 'style="' not in page.text
+    assert "<h2>Hello</h2>" in page.text  # the page's one h1 is the subject
     not_archived = reverse("newsletters:archive_edition", args=[daily.slug, hidden.pk])
     assert client.get(not_archived).status_code == 404
 
