@@ -1,6 +1,7 @@
 """Sending an edition: snapshot, batches with merge data, headers, suppression at send time."""
 
 import time
+import warnings
 from urllib.parse import urlsplit
 
 import pytest
@@ -272,3 +273,33 @@ def test_an_export_lists_the_editions_sent_and_erasure_removes_them_but_keeps_th
     assert not EditionRecipient.objects.filter(email=reader.email).exists()
     edition.refresh_from_db()
     assert edition.sent == 2
+
+
+def test_an_esp_the_table_does_not_know_batches_with_the_merge_field_from_the_settings(
+    edition, daily, settings, django_capture_on_commit_callbacks
+):
+    settings.EDITION_MERGE_FIELD = "%recipient.NAME%"
+    make_readers(daily, 2)
+    send(edition, django_capture_on_commit_callbacks)
+    (message,) = mail.outbox
+    assert "%recipient.unsubscribe_url%" in message.body
+    assert "%recipient.preferences_url%" in message.alternatives[0][0]
+
+
+def test_batch_sending_follows_what_each_esp_can_merge():
+    from django.core.mail import get_connection
+
+    from newsletters.edition_esps import batch_support
+
+    with warnings.catch_warnings():  # anymail no longer supports SendGrid officially
+        warnings.simplefilter("ignore")
+        sendgrid_connection = get_connection("anymail.backends.sendgrid.EmailBackend", api_key="k")
+    sendgrid = batch_support(sendgrid_connection)
+    assert sendgrid.field("unsubscribe_url") == "-unsubscribe_url-"
+    assert sendgrid.esp_extra == {"merge_field_format": "-{}-"}
+    mailgun = get_connection("anymail.backends.mailgun.EmailBackend", api_key="k")
+    assert batch_support(mailgun).field("x") == "%recipient.x%"
+    # Postmark merges only into stored templates; Django's own backends do not merge at all.
+    postmark = get_connection("anymail.backends.postmark.EmailBackend", server_token="k")
+    assert batch_support(postmark) is None
+    assert batch_support(get_connection("django.core.mail.backends.locmem.EmailBackend")) is None
