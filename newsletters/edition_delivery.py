@@ -71,7 +71,7 @@ class Rendered:
 
 def edition_context(edition: Edition) -> dict[str, Any]:
     archive_url = ""
-    if edition.in_archive and edition.newsletter.is_public:
+    if edition.in_public_archive:
         archive_url = settings.SITE_URL + reverse(
             "newsletters:archive_edition", args=[edition.newsletter.slug, edition.pk]
         )

@@ -97,6 +97,16 @@ class Edition(models.Model):
         return self.status in {self.Status.DRAFT, self.Status.SCHEDULED}
 
     @property
+    def in_public_archive(self) -> bool:
+        """Shown on the list's archive page once sent: only lists any reader may join have one."""
+        newsletter = self.newsletter
+        return (
+            self.in_archive
+            and newsletter.is_public
+            and newsletter.audience == Newsletter.Audience.EVERYONE
+        )
+
+    @property
     def handled(self) -> int:
         return self.sent + self.skipped + self.failed
 

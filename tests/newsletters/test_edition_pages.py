@@ -67,6 +67,19 @@ def test_the_archive_lists_sent_editions_and_shows_them_sanitised(
     assert client.get(not_archived).status_code == 404
 
 
+def test_an_edition_of_a_members_only_list_links_to_no_archive(
+    newsletters, django_capture_on_commit_callbacks
+):
+    members = newsletters["weekly-explainer"]
+    members.audience = "members"
+    members.save()
+    make_readers(members, 1)
+    edition = Edition.objects.create(newsletter=members, subject="Inside", html_body="<p>x</p>")
+    send(edition, django_capture_on_commit_callbacks)
+    assert "/archive/" not in mail.outbox[0].body
+    assert "Read it in your browser" not in mail.outbox[0].alternatives[0][0]
+
+
 def test_the_archive_of_a_hidden_or_members_only_list_is_not_public(client, newsletters):
     newsletters["editors-picks"].is_public = False
     newsletters["editors-picks"].save()
