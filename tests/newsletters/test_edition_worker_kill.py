@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 from unittest import mock
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -26,11 +27,15 @@ BATCH = 5
 
 def start_worker(record, hang_at_batch=0):
     database = connection.settings_dict
+    login = quote(database["USER"], safe="")
+    if database["PASSWORD"]:
+        login += ":" + quote(database["PASSWORD"], safe="")
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
+        # The test database, which this test's transactions really commit to.
         "DATABASE_URL": (
-            f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
+            f"postgres://{login}@{database['HOST'] or '127.0.0.1'}:"
             f"{database['PORT'] or 5432}/{database['NAME']}"
         ),
         "EMAIL_BACKEND": "tests.fakes.RecordingESP",
