@@ -274,6 +274,32 @@ CELERY_BEAT_SCHEDULE["refresh-audience-stats"] = {
     "schedule": AUDIENCE_STATS_SECONDS,
 }
 
+# Editions: sent to a list in batches by any number of workers (see newsletters.edition_delivery).
+EDITION_BATCH_SIZE = env_int("EDITION_BATCH_SIZE", 500, minimum=1)
+EDITION_SEND_RATE = env_int(
+    "EDITION_SEND_RATE", 0, minimum=0
+)  # messages/s for all workers; 0: no cap
+# "auto": one ESP call per batch where the ESP merges per-recipient data (edition_esps), else one
+# message per recipient; "off": always one message per recipient.
+EDITION_BATCH_SENDING = env_str("EDITION_BATCH_SENDING", "auto").lower()
+if EDITION_BATCH_SENDING not in {"auto", "off"}:
+    raise ImproperlyConfigured(
+        f"EDITION_BATCH_SENDING must be auto or off, not {EDITION_BATCH_SENDING!r}"
+    )
+# The merge field syntax for an ESP the table does not know, NAME standing for the field.
+EDITION_MERGE_FIELD = env_str("EDITION_MERGE_FIELD")
+if EDITION_MERGE_FIELD and "NAME" not in EDITION_MERGE_FIELD:
+    raise ImproperlyConfigured(
+        f"EDITION_MERGE_FIELD must contain NAME, e.g. {{{{NAME}}}}, not {EDITION_MERGE_FIELD!r}"
+    )
+EDITION_SEND_TASKS = env_int("EDITION_SEND_TASKS", 8, minimum=1)  # tasks sharing one send
+EDITION_TASK_SECONDS = env_int("EDITION_TASK_SECONDS", 60, minimum=1)  # then a fresh task
+EDITION_STALL_SECONDS = env_int("EDITION_STALL_SECONDS", 300, minimum=30)
+CELERY_BEAT_SCHEDULE["editions-tick"] = {
+    "task": "newsletters.tasks.editions_tick",
+    "schedule": env_int("EDITION_TICK_SECONDS", 30, minimum=1),
+}
+
 # The newsroom's own sites, allowed to post signups across origins and to frame the embed.
 EMBED_ALLOWED_ORIGINS = env_list("EMBED_ALLOWED_ORIGINS")
 for _origin in EMBED_ALLOWED_ORIGINS:

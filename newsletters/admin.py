@@ -11,7 +11,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from config.celery import publish_on_commit
-from newsletters import tasks
+from newsletters import (
+    admin_editions,  # noqa: F401 - registers the Edition admin
+    tasks,
+)
 from newsletters.admin_privacy import erase_subscribers, export_as_json
 from newsletters.importing.formats import LABELS
 from newsletters.models import (

@@ -3,10 +3,11 @@
 from collections.abc import Sequence
 
 from django.conf import settings
+from django.urls import reverse
 
 from newsletters import outbox
 from newsletters.links import links_for
-from newsletters.models import Newsletter, OutboundEmail, Subscriber
+from newsletters.models import Edition, Newsletter, OutboundEmail, Subscriber
 
 
 def confirmation(
@@ -51,4 +52,24 @@ def preferences_link(subscriber: Subscriber, preferences_url: str) -> OutboundEm
             "max_age_days": settings.PREFERENCES_LINK_MAX_AGE_DAYS,
         },
         metadata={"subscriber": str(subscriber.pk)},
+    )
+
+
+def edition_test(edition: Edition, to: str) -> OutboundEmail:
+    """The edition as readers will get it, marked as a test, to a member of staff."""
+    from newsletters.edition_delivery import edition_context
+
+    # Staff are not on the list: the footer links go to the page that sends a reader their own.
+    placeholder = settings.SITE_URL + reverse("newsletters:request_link")
+    return outbox.queue(
+        "edition_test",
+        to,
+        "edition",
+        {
+            **edition_context(edition),
+            "preferences_url": placeholder,
+            "unsubscribe_url": placeholder,
+            "test": True,
+        },
+        metadata={"edition": str(edition.pk)},
     )

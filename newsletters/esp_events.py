@@ -16,7 +16,7 @@ from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, EventType
 from django.conf import settings
 from django.utils import timezone
 
-from newsletters import suppression
+from newsletters import edition_events, suppression
 from newsletters.consent import Provenance
 from newsletters.links import UnsubscribeLink
 from newsletters.models import ConsentEvent, Subscriber, Suppression
@@ -78,6 +78,7 @@ def handle_tracking(
     sender: Any, event: AnymailTrackingEvent, esp_name: str, **kwargs: Any
 ) -> Outcome:
     recipient = (event.recipient or "").strip()
+    edition_events.record(event)  # opens, clicks and the rest, counted per edition
     outcome = classify(event, esp_name)
     if not recipient or outcome is Outcome.IGNORED:
         return Outcome.IGNORED

@@ -21,7 +21,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from newsletters.models import OutboundEmail, Subscriber, Suppression, address_hash
+from newsletters.edition_events import COUNTS
+from newsletters.models import (
+    EditionRecipient,
+    OutboundEmail,
+    Subscriber,
+    Suppression,
+    address_hash,
+)
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +104,19 @@ def export_subscriber(subscriber: Subscriber) -> dict[str, Any]:
             }
             for email in _emails_to(subscriber).order_by("created_at")
         ],
+        # Editions of a list sent to the address, and what the ESP reported of each.
+        "editions": [
+            {
+                "newsletter": row.edition.newsletter.slug,
+                "subject": row.edition.subject,
+                "status": row.status,
+                "sent_at": _iso(row.sent_at),
+                **{f"{what}_at": _iso(getattr(row, f"{what}_at")) for what in COUNTS},
+            }
+            for row in EditionRecipient.objects.filter(subscriber=subscriber)
+            .select_related("edition__newsletter")
+            .order_by("pk")
+        ],
     }
 
 
@@ -119,9 +139,10 @@ def erase_subscriber(subscriber: Subscriber, erased_by: str = "") -> dict[str, i
         counts = {
             "subscriptions": subscriber.subscriptions.count(),
             "ledger_lines": subscriber.consent_events.count(),
+            "edition_deliveries": EditionRecipient.objects.filter(subscriber=subscriber).count(),
             **_erase_address(subscriber.email, erased_by),
         }
-        subscriber.delete()  # its subscriptions and ledger lines go with it
+        subscriber.delete()  # its subscriptions, ledger lines and edition deliveries go with it
     log.info("erased subscriber %s at the request of %s: %s", pk, erased_by or "-", counts)
     return counts
 

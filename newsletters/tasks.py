@@ -5,7 +5,8 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 
-from newsletters import outbox, purge, signup
+from config.celery import publish
+from newsletters import edition_delivery, editions, outbox, purge, signup
 from newsletters.importing import invitations, sweep
 from newsletters.importing import run as importing
 from newsletters.models import GrowthDay, ListStats
@@ -62,3 +63,32 @@ def refresh_audience_stats() -> None:
     """Recount each list's subscribers and the last days of growth."""
     ListStats.objects.refresh()
     GrowthDay.objects.refresh_recent()
+
+
+@shared_task(acks_late=True)
+def start_edition(edition_id: int) -> bool:
+    """Snapshot a due edition's readers and queue the workers that send it."""
+    return editions.start(edition_id)
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)
+def deliver_edition(self: Any, edition_id: int) -> bool:
+    """Send an edition's waiting recipients for a while, then hand over to a fresh task.
+
+    Many of these run at once on one edition; each takes its own batches. A transient ESP
+    failure leaves the batch waiting and retries with backoff.
+    """
+    try:
+        more = edition_delivery.deliver(edition_id)
+    except Exception as exc:
+        countdown = outbox.backoff(self.request.retries + 1)
+        raise self.retry(exc=exc, countdown=countdown) from exc
+    if more:
+        publish(deliver_edition, edition_id)
+    return more
+
+
+@shared_task
+def editions_tick() -> int:
+    """Start due editions and wake stalled sends; run by beat."""
+    return editions.tick()

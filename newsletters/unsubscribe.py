@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
-from newsletters import consent
+from newsletters import consent, edition_events
 from newsletters.consent import Provenance
 from newsletters.models import ConsentEvent, Newsletter, Subscriber, Subscription
 
@@ -33,6 +33,7 @@ def unsubscribe(
         )
         left = [s.newsletter for s in subs]
         consent.record(subscriber, ConsentEvent.Action.UNSUBSCRIBED, left, provenance)
+        edition_events.count_unsubscribes(subscriber, left)
     return left
 
 

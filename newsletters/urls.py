@@ -1,6 +1,6 @@
 from django.urls import path
 
-from newsletters import api, preference_views, views
+from newsletters import api, archive_views, preference_views, views
 
 app_name = "newsletters"
 
@@ -29,5 +29,11 @@ urlpatterns = [
         name="renew_preferences",
     ),
     path("newsletters/unsubscribe/<str:token>/", preference_views.unsubscribe, name="unsubscribe"),
+    path("newsletters/<slug:slug>/archive/", archive_views.archive, name="archive"),
+    path(
+        "newsletters/<slug:slug>/archive/<int:pk>/",
+        archive_views.archive_edition,
+        name="archive_edition",
+    ),
     path("api/v1/subscriptions", api.subscriptions, name="api_subscriptions"),
 ]

@@ -37,6 +37,31 @@ class FlakyESP(AnymailTestBackend):
         cls.statuses = tuple(statuses)
 
 
+class HangingESP(AnymailTestBackend):
+    """An ESP that notes every address it accepts in a file, for tests across processes.
+
+    With HANG_AT_BATCH=n set, it hangs on its n-th call before accepting anything, so a test
+    can kill the worker in the middle of a batch.
+    """
+
+    calls = 0
+
+    def send_messages(self, email_messages):
+        import os
+        import time
+
+        HangingESP.calls += 1
+        if HangingESP.calls == int(os.environ.get("HANG_AT_BATCH", "0")):
+            with open(os.environ["RECORD_FILE"] + ".hung", "w") as marker:
+                marker.write("hung")
+            time.sleep(3600)
+        sent = super().send_messages(email_messages)
+        with open(os.environ["RECORD_FILE"], "a") as record:
+            for message in email_messages:
+                record.writelines(f"{address}\n" for address in message.to)
+        return sent
+
+
 class RecordingESP(AnymailTestBackend):
     """For workers in other processes: notes each accepted message's outbox key in Redis.
 

@@ -1,4 +1,5 @@
 from newsletters.models.consent import ConsentEvent
+from newsletters.models.edition import Edition, EditionRecipient
 from newsletters.models.imports import ImportInvitation, SubscriberImport
 from newsletters.models.newsletter import Newsletter
 from newsletters.models.outbox import OutboundEmail
@@ -9,6 +10,8 @@ from newsletters.models.suppression import Suppression, address_hash
 
 __all__ = [
     "ConsentEvent",
+    "Edition",
+    "EditionRecipient",
     "GrowthDay",
     "ImportInvitation",
     "ListStats",

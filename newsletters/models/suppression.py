@@ -4,7 +4,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-# Imports compute the same digest in SQL: sha256 of this prefix and the lower-cased address.
+# Computed in SQL too, by imports and by the edition snapshot (newsletters.editions): sha256
+# of this prefix and the lower-cased address. Keep them in step.
 HASH_PREFIX = "newsroom-suppression:"
 
 

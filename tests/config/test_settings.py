@@ -121,3 +121,18 @@ def test_a_malformed_value_fails_loudly():
 def test_development_needs_no_environment_at_all(tmp_path):
     result = manage("check", env={"VAR_DIR": str(tmp_path)})
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "complaint"),
+    [
+        ("EDITION_BATCH_SENDING", "sometimes", "EDITION_BATCH_SENDING must be auto or off"),
+        ("EDITION_MERGE_FIELD", "{{field}}", "EDITION_MERGE_FIELD must contain NAME"),
+        ("EDITION_SEND_RATE", "fast", "EDITION_SEND_RATE must be a whole number"),
+        ("EDITION_BATCH_SIZE", "0", "EDITION_BATCH_SIZE must be at least 1"),
+    ],
+)
+def test_edition_settings_that_make_no_sense_stop_the_service(name, value, complaint):
+    result = manage("check", env={**PRODUCTION, name: value})
+    assert result.returncode != 0
+    assert complaint in result.stderr

@@ -80,7 +80,7 @@ def test_erasing_removes_all_personal_data_and_keeps_only_a_hashed_suppression(r
         reader.email, "bounced", Provenance(source="esp"), detail="550 <Reader@example.org>"
     )
     counts = privacy.erase_subscriber(reader, erased_by="staff")
-    assert counts == {"subscriptions": 2, "ledger_lines": 7, "emails": 3}
+    assert counts == {"subscriptions": 2, "ledger_lines": 7, "emails": 3, "edition_deliveries": 0}
     assert list(Subscriber.objects.values_list("email", flat=True)) == ["other@example.org"]
     assert Subscription.objects.count() == 1
     assert not ConsentEvent.objects.filter(subscriber=reader.pk).exists()
