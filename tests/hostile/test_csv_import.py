@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from newsletters.importing.stores import OrmStore, PostgresStore
 from newsletters.models import ConsentEvent, Subscriber, SubscriberImport, Subscription
-from tests.newsletters.conftest import import_csv, report_rows  # noqa: F401 - fixture
+from tests.newsletters.conftest import report_rows
 
 pytestmark = pytest.mark.django_db
 
