@@ -110,7 +110,7 @@ def throughput(port: int, seconds: int, connections: int, rounds: int) -> None:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(WRK_SCRIPT)
         script = handle.name
-    print(f"\n== Part 1: {connections} connections, {seconds}s per run, gunicorn 4 sync workers")
+    print(f"\n== Part 1: {connections} connections, {seconds}s per run")
     for label, path in [
         ("warm-up bare", "/bench/bare"),
         ("warm-up signup", "/api/v1/subscriptions"),
@@ -227,6 +227,7 @@ def main() -> None:
     parser.add_argument("--steady-seconds", type=int, default=30)
     parser.add_argument("--rate", type=int, default=100)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers, both views")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -240,7 +241,7 @@ def main() -> None:
         )
     truncate(DB_NAME, *TABLES)
     print(f"signup benchmark, {datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} cores")
-    web = gunicorn(args.port, env)
+    web = gunicorn(args.port, env, workers=args.workers)
     try:
         throughput(args.port, args.seconds, args.connections, args.rounds)
         steady_latency(args.port, env, args.steady_seconds, args.rate)

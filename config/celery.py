@@ -37,7 +37,7 @@ BROKER_PAUSE_SECONDS = 5.0
 _broker_paused_until = 0.0
 
 
-def publish(task: Task, *args: Any, probe: bool = False) -> bool:
+def publish(task: Task, *args: Any, probe: bool = False, countdown: float | None = None) -> bool:
     """Queue a task now; when the broker cannot be reached, log it and report False.
 
     The work is already committed to the database, so nothing is lost: a periodic sweep
@@ -47,7 +47,10 @@ def publish(task: Task, *args: Any, probe: bool = False) -> bool:
     if not probe and time.monotonic() < _broker_paused_until:
         return False
     try:
-        task.apply_async(args=args)
+        if countdown is None:
+            task.apply_async(args=args)
+        else:
+            task.apply_async(args=args, countdown=countdown)
     except Exception:
         # Run in process (tests, eager mode) there is no broker: the error is the task's own.
         if not task.app.conf.task_always_eager:
@@ -71,3 +74,12 @@ def requeue(task: Task, ids: Iterable[int]) -> int:
 def publish_on_commit(task: Task, *args: Any) -> None:
     """Queue a task once the current transaction commits, never failing the request."""
     transaction.on_commit(lambda: publish(task, *args))
+
+
+def _add_worker_steps() -> None:
+    from newsletters.dispatch import SignupPoller
+
+    app.steps["worker"].add(SignupPoller)
+
+
+_add_worker_steps()

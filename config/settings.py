@@ -175,6 +175,9 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A task whose broker connection was lost cannot be acknowledged: stop it and let the broker
+# hand it out again (every task is idempotent), as Celery 6 will by default.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 CELERY_TASK_ALWAYS_EAGER = False
 # Our LOGGING (one line per event, with the task id) applies in workers too.
@@ -233,6 +236,16 @@ CELERY_BEAT_SCHEDULE["sweep-outbox"] = {
     "task": "newsletters.tasks.sweep_outbox",
     "schedule": OUTBOX_SWEEP_SECONDS,
 }
+
+# How a committed signup reaches a worker: "poll" (PostgreSQL: a poller in the worker finds
+# new signups, so a signup request is one INSERT and never talks to the broker) or "publish"
+# (the web process queues the task after commit; the way on SQLite).
+_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+SIGNUP_DISPATCH = env_str("SIGNUP_DISPATCH", "poll" if _POSTGRES else "publish")
+if SIGNUP_DISPATCH not in {"poll", "publish"} or (SIGNUP_DISPATCH == "poll" and not _POSTGRES):
+    raise ImproperlyConfigured(
+        f"SIGNUP_DISPATCH is poll (PostgreSQL only) or publish, not {SIGNUP_DISPATCH!r}"
+    )
 
 # Double opt-in.
 CONFIRMATION_MAX_AGE_DAYS = env_int("CONFIRMATION_MAX_AGE_DAYS", 7, minimum=1)

@@ -7,6 +7,7 @@ again that each list still takes signups before acting on one.
 """
 
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models.signals import post_delete, post_save
@@ -15,16 +16,26 @@ from django.dispatch import receiver
 from newsletters.models import Newsletter
 
 CATALOGUE_SECONDS = 10.0
-_cached: tuple[float, dict[str, Newsletter]] | None = None
+_cached: tuple[float, list[Newsletter]] | None = None
+
+
+def _public() -> list[Newsletter]:
+    global _cached
+    now = time.monotonic()
+    if _cached is None or now - _cached[0] > CATALOGUE_SECONDS:
+        _cached = (now, list(Newsletter.objects.filter(is_public=True)))
+    return _cached[1]
 
 
 def offered() -> dict[str, Newsletter]:
     """Slug to newsletter, in display order, for every list any reader may sign up for."""
-    global _cached
-    now = time.monotonic()
-    if _cached is None or now - _cached[0] > CATALOGUE_SECONDS:
-        _cached = (now, {n.slug: n for n in Newsletter.objects.offered()})
-    return _cached[1]
+    return {n.slug: n for n in _public() if n.audience == Newsletter.Audience.EVERYONE}
+
+
+def public(ids: Iterable[int]) -> list[Newsletter]:
+    """The lists among these ids that take signups (hidden ones do not), in display order."""
+    wanted = set(ids)
+    return [n for n in _public() if n.pk in wanted]
 
 
 @receiver(post_save, sender=Newsletter)

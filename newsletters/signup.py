@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from config.celery import publish_on_commit, requeue
-from newsletters import audience, consent, emails, suppression
+from newsletters import audience, catalogue, consent, emails, suppression
 from newsletters.consent import Provenance, Wording
 from newsletters.models import (
     ConsentEvent,
@@ -83,7 +83,9 @@ def request_subscription(
     """Commit a reader's signup as submitted and have a worker process it.
 
     This is all a signup request does: one INSERT. The rest (subscriber, subscriptions, ledger,
-    confirmation email) happens in process_request, off the reader's request.
+    confirmation email) happens in process_request, off the reader's request. On PostgreSQL
+    (SIGNUP_DISPATCH "poll") a poller in the worker finds the row (newsletters.dispatch);
+    otherwise the task is queued here once the row commits.
     """
     wording = provenance.wording
     request = SignupRequest.objects.create(
@@ -97,9 +99,10 @@ def request_subscription(
         wording_version=wording.version if wording else "",
         language=translation.get_language() or "",
     )
-    from newsletters.tasks import process_signup
+    if settings.SIGNUP_DISPATCH == "publish":
+        from newsletters.tasks import process_signup
 
-    publish_on_commit(process_signup, request.pk)
+        publish_on_commit(process_signup, request.pk)
     return request
 
 
@@ -116,7 +119,7 @@ def process_request(pk: int) -> bool:
             return False
         # A list hidden since the form was shown takes no new signups; who may join which list
         # was checked where the reader submitted.
-        newsletters = list(Newsletter.objects.filter(is_public=True, pk__in=request.newsletter_ids))
+        newsletters = catalogue.public(request.newsletter_ids)
         provenance = Provenance(
             source=request.source,
             detail=request.source_detail,
@@ -142,21 +145,28 @@ def subscribe(email: str, newsletters: Sequence[Newsletter], provenance: Provena
     newsletters = [n for n in newsletters if audience.may_have(email, n)]
     if not newsletters:
         return
-    with transaction.atomic():
-        subscriber = Subscriber.objects.lock_for_email(email, source=provenance.source)
+    # Joins the caller's transaction when there is one (a worker processing a request).
+    with transaction.atomic(savepoint=False):
+        subscriber, new = Subscriber.objects.claim_for_email(email, source=provenance.source)
         # A suppressed address gets no list email until it confirms afresh, active lists too.
         suppressed = suppression.is_suppressed(email)
-        existing = {
-            sub.newsletter_id: sub
-            for sub in subscriber.subscriptions.filter(newsletter__in=newsletters)
-        }
+        existing = (
+            {}
+            if new
+            else {
+                sub.newsletter_id: sub
+                for sub in subscriber.subscriptions.filter(newsletter__in=newsletters)
+            }
+        )
         asked: list[Subscription] = []
+        created: list[Subscription] = []
         for newsletter in newsletters:
             sub = existing.get(newsletter.pk)
             if sub is None:
-                sub = Subscription.objects.create(
+                sub = Subscription(
                     subscriber=subscriber, newsletter=newsletter, created_at=now, requested_at=now
                 )
+                created.append(sub)
             elif sub.is_active and not suppressed:
                 continue  # already subscribed: stays so, nothing to ask
             else:
@@ -167,11 +177,16 @@ def subscribe(email: str, newsletters: Sequence[Newsletter], provenance: Provena
             asked.append(sub)
         if not asked:
             return
+        # An address new to us has had no confirmation yet, today or ever.
+        due = new or _confirmation_due(subscriber, asked, now)
+        for sub in created:
+            sub.confirmation_sent_at = now if due else None
+        Subscription.objects.bulk_create(created)
         consent.record(
             subscriber, ConsentEvent.Action.REQUESTED, [s.newsletter for s in asked], provenance
         )
-        if _confirmation_due(subscriber, asked, now):
-            _send_confirmation(subscriber, asked, now)
+        if due:
+            _send_confirmation(subscriber, asked, now, marked=created)
 
 
 def resend_confirmation(
@@ -212,15 +227,21 @@ def _confirmation_due(subscriber: Subscriber, asked: Sequence[Subscription], now
 
 
 def _send_confirmation(
-    subscriber: Subscriber, asked: Sequence[Subscription], now: datetime
+    subscriber: Subscriber,
+    asked: Sequence[Subscription],
+    now: datetime,
+    marked: Sequence[Subscription] = (),
 ) -> None:
+    """Email one confirmation for the asked lists; marked ones already carry its time."""
     link = ConfirmationLink(
         subscriber_id=subscriber.pk,
         newsletter_ids=tuple(s.newsletter_id for s in asked),
         issued_at=now,
     )
     emails.confirmation(subscriber, [s.newsletter for s in asked], link.url())
-    Subscription.objects.filter(pk__in=[s.pk for s in asked]).update(confirmation_sent_at=now)
+    unmarked = [s.pk for s in asked if s not in marked]
+    if unmarked:
+        Subscription.objects.filter(pk__in=unmarked).update(confirmation_sent_at=now)
 
 
 @dataclass(frozen=True)
@@ -271,9 +292,13 @@ def newsletters_for(link: ConfirmationLink) -> list[Newsletter]:
     return list(Newsletter.objects.filter(pk__in=link.newsletter_ids))
 
 
+# How long a fresh signup is left to its own queueing before a sweep takes it as missed.
+SWEEP_GRACE = timedelta(seconds=5)
+
+
 def sweep_requests(now: datetime | None = None) -> int:
-    """Queue signup requests whose on-commit queueing never reached a worker."""
+    """Queue signup requests whose queueing never reached a worker."""
     from newsletters.tasks import process_signup
 
-    due = SignupRequest.objects.due(now or timezone.now(), timedelta(seconds=5))
+    due = SignupRequest.objects.due(now or timezone.now(), SWEEP_GRACE)
     return requeue(process_signup, due.order_by("created_at").values_list("pk", flat=True)[:5000])

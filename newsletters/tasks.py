@@ -24,8 +24,14 @@ def send_email(self: Any, outbound_email_id: int) -> bool:
 
 @shared_task(acks_late=True)
 def process_signup(signup_request_id: int) -> bool:
-    """Turn a committed signup into subscriptions and its confirmation email."""
-    return signup.process_request(signup_request_id)
+    """Turn a committed signup into subscriptions, then send its confirmation from here."""
+    with outbox.send_here() as held:
+        processed = signup.process_request(signup_request_id)
+    for outbound_email_id in held:
+        attempt = outbox.deliver(outbound_email_id)
+        if attempt.retry_in is not None:
+            publish(send_email, outbound_email_id, countdown=attempt.retry_in)
+    return processed
 
 
 @shared_task

@@ -77,6 +77,18 @@ def redis_worker(transactional_db):
             yield app
     finally:
         app.conf.task_always_eager = True
+        _close_other_connections()
+
+
+def _close_other_connections():
+    """Close what the worker's threads left open, so the test database can be dropped."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 def wait_for(predicate, timeout=10.0, interval=0.02):

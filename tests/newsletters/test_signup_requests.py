@@ -68,3 +68,40 @@ def test_the_sweep_queues_requests_that_missed_their_worker(newsletters):
     request.refresh_from_db()
     assert request.processed_at is not None
     assert signup.sweep_requests(now=timezone.now() + timedelta(seconds=10)) == 0
+
+
+def test_the_worker_that_processes_a_signup_sends_its_confirmation_itself(newsletters, monkeypatch):
+    from django.core import mail
+
+    from newsletters.tasks import process_signup, send_email
+
+    request = signup.request_subscription(
+        "reader@example.org", [newsletters["daily-briefing"]], FORM
+    )
+    queued = []
+    monkeypatch.setattr(send_email, "apply_async", lambda *a, **kw: queued.append(kw))
+    assert process_signup.apply(args=[request.pk]).get() is True
+    assert queued == []  # no second trip through the broker
+    (message,) = mail.outbox
+    assert message.subject == "Confirm your subscription"
+    assert OutboundEmail.objects.get().status == "sent"
+
+
+def test_a_confirmation_the_esp_refuses_for_now_is_queued_to_retry(
+    newsletters, monkeypatch, settings
+):
+    from newsletters.tasks import process_signup, send_email
+    from tests.fakes import FlakyESP
+
+    settings.EMAIL_BACKEND = "tests.fakes.FlakyESP"
+    FlakyESP.reset(failures=1, status=503)
+    request = signup.request_subscription(
+        "reader@example.org", [newsletters["daily-briefing"]], FORM
+    )
+    queued = []
+    monkeypatch.setattr(send_email, "apply_async", lambda *a, **kw: queued.append(kw))
+    process_signup.apply(args=[request.pk])
+    email = OutboundEmail.objects.get()
+    assert email.status == "pending" and email.attempts == 1
+    (retry,) = queued
+    assert retry["args"] == (email.pk,) and 20 < retry["countdown"] < 40
