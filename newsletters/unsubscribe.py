@@ -20,8 +20,10 @@ def unsubscribe(
     """
     now = timezone.now()
     with transaction.atomic():
+        # Lock the reader's own rows only (of=self), never the lists': readers leaving one
+        # list and joining another at once would deadlock on them at commit.
         subs = list(
-            subscriber.subscriptions.select_for_update()
+            subscriber.subscriptions.select_for_update(of=("self",))
             .current()
             .filter(newsletter__in=list(newsletters))
             .select_related("newsletter")
