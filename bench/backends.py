@@ -4,6 +4,7 @@ import os
 import time
 import uuid
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import redis
@@ -14,10 +15,15 @@ from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 
 
+@cache
+def _recorder() -> redis.Redis:
+    return redis.Redis.from_url(os.environ["BENCH_RECORD_URL"])
+
+
 class RecordingBackend(BaseEmailBackend):
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         now = time.time()
-        client = redis.Redis.from_url(os.environ["BENCH_RECORD_URL"])
+        client = _recorder()
         for message in email_messages:
             key = getattr(message, "metadata", {}).get("outbox_key", "?")
             client.rpush("bench:handed-off", f"{key} {now}")

@@ -8,7 +8,7 @@ from typing import Any
 
 from celery import Celery, Task
 from celery.signals import task_postrun, task_prerun
-from django.db import transaction
+from django.db import close_old_connections, transaction
 
 from config.observability import current_id
 
@@ -29,6 +29,17 @@ def _tag_logs_with_task_id(task_id: str | None = None, **_: Any) -> None:
 @task_postrun.connect
 def _untag_logs(**_: Any) -> None:
     current_id.set("-")
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _recycle_database_connections(task: Task | None = None, **_: Any) -> None:
+    """Treat each task as Django treats a request: keep the connection for CONN_MAX_AGE and
+    health-check it before reuse, rather than open a new one per task (CELERY_DB_REUSE_MAX
+    holds back Celery's own close after every task). Eager tasks run inside their caller's
+    transaction, whose connection is not theirs to close."""
+    if task is not None and not getattr(task.request, "is_eager", False):
+        close_old_connections()
 
 
 # After a failed publish, requests stop trying the broker for a few seconds: during an outage

@@ -175,6 +175,10 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Celery closes the database connection around every task unless told to reuse it; a new
+# PostgreSQL backend per task costs more than most tasks. config.celery recycles connections
+# the way Django does per request instead; this only bounds how long Celery leaves them be.
+CELERY_DB_REUSE_MAX = 1000
 # A task whose broker connection was lost cannot be acknowledged: stop it and let the broker
 # hand it out again (every task is idempotent), as Celery 6 will by default.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True

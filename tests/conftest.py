@@ -77,14 +77,16 @@ def redis_worker(transactional_db):
             yield app
     finally:
         app.conf.task_always_eager = True
-        _close_other_connections()
 
 
-def _close_other_connections():
-    """Close what the worker's threads left open, so the test database can be dropped."""
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """At the end, close what workers (threads and processes) left open on the test database,
+    whose connections live on between tasks as in production, so that it can be dropped."""
+    yield
     from django.db import connection
 
-    with connection.cursor() as cursor:
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
