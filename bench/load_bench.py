@@ -1,11 +1,13 @@
 """A mixed load for five minutes: page views, signups, confirmations, preference changes and
 Stripe webhooks, against gunicorn, PostgreSQL, Redis and a Celery worker.
 
-    .venv/bin/python -m bench.load_bench [--seconds 300] [--rate 100]
+    .venv/bin/python -m bench.load_bench [--seconds 300] [--rate 50]
 
 Actions arrive at a fixed rate (an open loop, as readers do; a closed loop would measure only
 its own queue), spread over many client threads. Prints throughput, p50/p99 per kind of action
-and every error. Target: no errors, page views p99 under 100 ms.
+and every error. Target: no errors, page views p99 under 100 ms. The default rate is what two
+cores hold while they also run the load itself, PostgreSQL, Redis and the worker; a higher
+--rate shows where they saturate (bench/README.md has the figures).
 """
 
 import argparse
@@ -266,7 +268,7 @@ def run(load: Load, seconds: int, rate: int, threads: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=300)
-    parser.add_argument("--rate", type=int, default=100, help="actions per second")
+    parser.add_argument("--rate", type=int, default=50, help="actions per second")
     parser.add_argument("--threads", type=int, default=32)
     parser.add_argument("--port", type=int, default=8766)
     args = parser.parse_args()
