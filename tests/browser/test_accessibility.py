@@ -105,6 +105,56 @@ def test_a_reader_can_subscribe_with_the_keyboard_alone(page, demo_site):
     )
 
 
+def tab_to(page, target, presses=40):
+    """Press Tab until the target has the focus, as a keyboard user would reach it."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            return
+    raise AssertionError(f"Tab never reached {target}")
+
+
+def test_a_reader_can_become_a_member_with_the_keyboard_alone(page, demo_site):
+    page.goto(demo_site + "/membership/")
+    yearly = page.get_by_label("Yearly", exact=False)
+    tab_to(page, page.get_by_label("Monthly: £5 a month"))
+    page.keyboard.press("ArrowDown")  # arrows move through a group of radio buttons
+    expect(yearly).to_be_checked()
+    tab_to(page, page.get_by_label("Email address"))
+    page.keyboard.type("keys@example.org")
+    page.keyboard.press("Enter")
+    pay = page.get_by_role("button", name="(demo)")
+    tab_to(page, pay)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome: you're a member")
+
+
+def test_a_reader_can_change_their_lists_with_the_keyboard_alone(page, demo_site):
+    page.goto(demo_site + "/newsletters/")
+    page.get_by_label("The Daily Briefing").check()
+    page.get_by_label("Email address").fill("keys@example.org")
+    page.get_by_role("button", name="Subscribe").click()
+    page.goto(link_in(mail.outbox[-1].body, "/newsletters/confirm/"))
+    page.get_by_role("button", name="Yes, subscribe me to these newsletters.").click()
+    welcome = mail.outbox[-1].body
+    page.goto(link_in(welcome, "/newsletters/preferences/"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your newsletters")
+
+    picks = page.get_by_label("Editors' Picks")
+    tab_to(page, picks)
+    page.keyboard.press("Space")
+    expect(picks).to_be_checked()
+    tab_to(page, page.get_by_role("button", name="Save my choices"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_be_visible()
+    expect(page.get_by_label("Editors' Picks")).to_be_checked()
+    from newsletters.models import Subscription
+
+    added = Subscription.objects.get(newsletter__slug="editors-picks")
+    assert added.subscriber.email == "keys@example.org"
+    assert added.status == "pending"  # waits for the reader's confirmation, as at signup
+
+
 def test_every_gift_page_passes_axe(page, demo_site):
     from tests.browser.test_gift_flow import fill_gift
 
