@@ -20,7 +20,7 @@ from config.settings import *  # noqa: F403
 # this off and run a real worker on the Redis broker.
 CELERY_TASK_ALWAYS_EAGER = True
 # Signups are queued after commit, as on SQLite, so tests see them processed at once; the
-# PostgreSQL listener has tests of its own (tests/newsletters/test_dispatch.py).
+# PostgreSQL poller has tests of its own (tests/newsletters/test_dispatch.py).
 SIGNUP_DISPATCH = "publish"
 CELERY_TASK_EAGER_PROPAGATES = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
