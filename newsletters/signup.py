@@ -88,16 +88,18 @@ def request_subscription(
     otherwise the task is queued here once the row commits.
     """
     wording = provenance.wording
-    request = SignupRequest.objects.create(
-        email=email,
-        newsletter_ids=[n.pk for n in newsletters],
-        source=provenance.source,
-        source_detail=provenance.detail,
-        ip=provenance.ip,
-        user_agent=provenance.user_agent,
-        wording=str(wording.text) if wording else "",
-        wording_version=wording.version if wording else "",
-        language=translation.get_language() or "",
+    request = SignupRequest.objects.record(
+        SignupRequest(
+            email=email,
+            newsletter_ids=[n.pk for n in newsletters],
+            source=provenance.source,
+            source_detail=provenance.detail,
+            ip=provenance.ip,
+            user_agent=provenance.user_agent,
+            wording=str(wording.text) if wording else "",
+            wording_version=wording.version if wording else "",
+            language=translation.get_language() or "",
+        )
     )
     if settings.SIGNUP_DISPATCH == "publish":
         from newsletters.tasks import process_signup

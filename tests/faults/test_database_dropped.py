@@ -55,13 +55,13 @@ def test_a_connection_dropped_before_a_signup_commits_keeps_no_trace(newsletters
     from newsletters import signup
 
     client = Client(raise_request_exception=False)
-    real_create = signup.SignupRequest.objects.create
+    real_record = signup.SignupRequest.objects.record
 
-    def create_after_the_connection_drops(**fields):
+    def record_after_the_connection_drops(request):
         drop_this_connection()
-        return real_create(**fields)
+        return real_record(request)
 
-    monkeypatch.setattr(signup.SignupRequest.objects, "create", create_after_the_connection_drops)
+    monkeypatch.setattr(signup.SignupRequest.objects, "record", record_after_the_connection_drops)
     response = client.post(
         "/newsletters/", {"email": "reader@example.org", "newsletters": "daily-briefing"}
     )
