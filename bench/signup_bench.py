@@ -141,6 +141,14 @@ def throughput(port: int, seconds: int, connections: int, rounds: int) -> None:
         f"  ratio signup/bare:    {signup['rps'] / bare['rps']:.2f}x"
         "   (target >= 0.70x; p99 target < 50 ms)"
     )
+    # Each round's pair ran back to back, under the same background load: their spread shows
+    # how much of a difference between runs is the machine's.
+    paired = sorted(s["rps"] / b["rps"] for b, s in zip(bare_runs, signup_runs, strict=True))
+    print(
+        "  ratio per round:      "
+        + ", ".join(f"{r:.2f}x" for r in paired)
+        + f"   (median {statistics.median(paired):.2f}x)"
+    )
     print(f"  errors (non-2xx or socket): {failures:.0f}")
     os.unlink(script)
 
