@@ -1,9 +1,5 @@
-"""Settings, read from the environment.
-
-With no environment at all the service runs for development: SQLite, a broker that needs no
-server, email printed to the console, payments in demo mode. With DEBUG off it refuses to start
-until its secrets and hosts are set.
-"""
+"""Settings for Django itself and the services under it: database, cache, queue, email,
+pages, security and logging. The product's own settings are in readers.py and members.py."""
 
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,7 +15,7 @@ from config.env import env_bool, env_int, env_list, env_prefixed, env_str
 # Lets admin and queryset classes be written with their type parameters, as mypy wants.
 django_stubs_ext.monkeypatch()
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", True)
@@ -241,144 +237,6 @@ CELERY_BEAT_SCHEDULE["sweep-outbox"] = {
     "schedule": OUTBOX_SWEEP_SECONDS,
 }
 
-# How a committed signup reaches a worker: "poll" (PostgreSQL: a poller in the worker finds
-# new signups, so a signup request is one INSERT and never talks to the broker) or "publish"
-# (the web process queues the task after commit; the way on SQLite).
-_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
-SIGNUP_DISPATCH = env_str("SIGNUP_DISPATCH", "poll" if _POSTGRES else "publish")
-if SIGNUP_DISPATCH not in {"poll", "publish"} or (SIGNUP_DISPATCH == "poll" and not _POSTGRES):
-    raise ImproperlyConfigured(
-        f"SIGNUP_DISPATCH is poll (PostgreSQL only) or publish, not {SIGNUP_DISPATCH!r}"
-    )
-
-# Double opt-in.
-CONFIRMATION_MAX_AGE_DAYS = env_int("CONFIRMATION_MAX_AGE_DAYS", 7, minimum=1)
-CONFIRMATION_EMAILS_PER_DAY = env_int("CONFIRMATION_EMAILS_PER_DAY", 3, minimum=1)
-CONFIRMATION_RESEND_AFTER_MINUTES = env_int("CONFIRMATION_RESEND_AFTER_MINUTES", 10, minimum=0)
-
-# Readers' own links: the preferences page (in every list email) and asking for it by address.
-PREFERENCES_LINK_MAX_AGE_DAYS = env_int("PREFERENCES_LINK_MAX_AGE_DAYS", 365, minimum=1)
-PREFERENCES_LINK_RATE_PER_IP = env_str("PREFERENCES_LINK_RATE_PER_IP", "10/10m")
-PREFERENCES_LINK_RATE_PER_ADDRESS = env_str("PREFERENCES_LINK_RATE_PER_ADDRESS", "3/h")
-PREFERENCES_LINK_EMAILS_PER_DAY = env_int("PREFERENCES_LINK_EMAILS_PER_DAY", 5, minimum=1)
-
-# The ESP's tracking webhooks (anymail): a hard bounce or a complaint suppresses at once, and
-# so does this many soft bounces in a row with no delivery between them.
-SOFT_BOUNCE_LIMIT = env_int("SOFT_BOUNCE_LIMIT", 3, minimum=1)
-
-# Signups never confirmed are purged after this many days (the ledger keeps that they were).
-PENDING_PURGE_DAYS = env_int("PENDING_PURGE_DAYS", 30, minimum=1)
-CELERY_BEAT_SCHEDULE["purge-unconfirmed"] = {
-    "task": "newsletters.tasks.purge_unconfirmed",
-    "schedule": env_int("PENDING_PURGE_EVERY_SECONDS", 3600, minimum=60),
-}
-
-# Imports, exports and the admin's counts.
-IMPORT_CHUNK_ROWS = env_int("IMPORT_CHUNK_ROWS", 20_000, minimum=1)
-IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", 200, minimum=1)
-IMPORT_CONFIRMATIONS_PER_MINUTE = env_int("IMPORT_CONFIRMATIONS_PER_MINUTE", 120, minimum=1)
-AUDIENCE_STATS_SECONDS = env_int("AUDIENCE_STATS_SECONDS", 300, minimum=10)
-CELERY_BEAT_SCHEDULE["resume-imports"] = {
-    "task": "newsletters.tasks.resume_imports",
-    "schedule": 60,
-}
-CELERY_BEAT_SCHEDULE["send-import-confirmations"] = {
-    "task": "newsletters.tasks.send_import_confirmations",
-    "schedule": 60,
-}
-CELERY_BEAT_SCHEDULE["refresh-audience-stats"] = {
-    "task": "newsletters.tasks.refresh_audience_stats",
-    "schedule": AUDIENCE_STATS_SECONDS,
-}
-
-# Editions: sent to a list in batches by any number of workers (see newsletters.edition_delivery).
-EDITION_BATCH_SIZE = env_int("EDITION_BATCH_SIZE", 500, minimum=1)
-EDITION_SEND_RATE = env_int(
-    "EDITION_SEND_RATE", 0, minimum=0
-)  # messages/s for all workers; 0: no cap
-# "auto": one ESP call per batch where the ESP merges per-recipient data (edition_esps), else one
-# message per recipient; "off": always one message per recipient.
-EDITION_BATCH_SENDING = env_str("EDITION_BATCH_SENDING", "auto").lower()
-if EDITION_BATCH_SENDING not in {"auto", "off"}:
-    raise ImproperlyConfigured(
-        f"EDITION_BATCH_SENDING must be auto or off, not {EDITION_BATCH_SENDING!r}"
-    )
-# The merge field syntax for an ESP the table does not know, NAME standing for the field.
-EDITION_MERGE_FIELD = env_str("EDITION_MERGE_FIELD")
-if EDITION_MERGE_FIELD and "NAME" not in EDITION_MERGE_FIELD:
-    raise ImproperlyConfigured(
-        f"EDITION_MERGE_FIELD must contain NAME, e.g. {{{{NAME}}}}, not {EDITION_MERGE_FIELD!r}"
-    )
-EDITION_SEND_TASKS = env_int("EDITION_SEND_TASKS", 8, minimum=1)  # tasks sharing one send
-EDITION_TASK_SECONDS = env_int("EDITION_TASK_SECONDS", 60, minimum=1)  # then a fresh task
-EDITION_STALL_SECONDS = env_int("EDITION_STALL_SECONDS", 300, minimum=30)
-CELERY_BEAT_SCHEDULE["editions-tick"] = {
-    "task": "newsletters.tasks.editions_tick",
-    "schedule": env_int("EDITION_TICK_SECONDS", 30, minimum=1),
-}
-
-# The newsroom's own sites, allowed to post signups across origins and to frame the embed.
-EMBED_ALLOWED_ORIGINS = env_list("EMBED_ALLOWED_ORIGINS")
-for _origin in EMBED_ALLOWED_ORIGINS:
-    _parts = urlsplit(_origin)
-    if _parts.scheme not in {"http", "https"} or not _parts.netloc or _parts.path not in {"", "/"}:
-        raise ImproperlyConfigured(
-            f"EMBED_ALLOWED_ORIGINS entries look like https://news.example.org, not {_origin!r}"
-        )
-EMBED_ALLOWED_ORIGINS = [origin.rstrip("/") for origin in EMBED_ALLOWED_ORIGINS]
-CORS_ALLOWED_ORIGINS = EMBED_ALLOWED_ORIGINS
-CORS_URLS_REGEX = r"^/api/.*$"
-CORS_ALLOW_METHODS = ["GET", "POST", "OPTIONS"]
-
-# Payments: Stripe when a secret key is set; otherwise (development only) a local demo of
-# Checkout and the customer portal that signs its events with the webhook secret.
-STRIPE_SECRET_KEY = _required_in_production("STRIPE_SECRET_KEY", "")
-STRIPE_WEBHOOK_SECRET = _required_in_production(
-    "STRIPE_WEBHOOK_SECRET", "whsec_development_only_not_a_secret"
-)
-# Past-due memberships keep access this many days when their plan does not say (staff set it
-# per plan in the admin).
-MEMBERSHIP_GRACE_DAYS = env_int("MEMBERSHIP_GRACE_DAYS", 14, minimum=0)
-MEMBER_SIGN_IN_LINK_MINUTES = env_int("MEMBER_SIGN_IN_LINK_MINUTES", 60, minimum=1)
-# A used sign-in link keeps working this long: a mail scanner that follows it first, or a
-# second tap, does not lock the reader out.
-MEMBER_SIGN_IN_REUSE_MINUTES = env_int("MEMBER_SIGN_IN_REUSE_MINUTES", 10, minimum=0)
-# Drive progress and the supporter count are exact but cached this long.
-MEMBERSHIP_COUNTS_CACHE_SECONDS = env_int("MEMBERSHIP_COUNTS_CACHE_SECONDS", 60, minimum=0)
-# newsletters asks this callable whether an address may have members-only lists.
-NEWSLETTERS_MEMBER_CHECK = "membership.access.has_access"
-CELERY_BEAT_SCHEDULE["close-lapsed-member-lists"] = {
-    "task": "membership.tasks.close_lapsed_member_lists",
-    "schedule": env_int("MEMBERSHIP_LAPSE_SWEEP_SECONDS", 900, minimum=1),
-}
-CELERY_BEAT_SCHEDULE["purge-sign-in-links"] = {
-    "task": "membership.tasks.purge_sign_in_links",
-    "schedule": 86_400,
-}
-# newsletters.privacy.erase_subscriber also runs these, each given the address being erased.
-NEWSLETTERS_EXTRA_ERASERS = ["membership.privacy.erase_reader"]
-
-# Gift memberships: delivered on the chosen day at this hour in NEWSROOM_TIME_ZONE by beat,
-# which also sends reminders, expires unredeemed gifts and forgets abandoned checkouts.
-GIFT_DELIVERY_HOUR = env_int("GIFT_DELIVERY_HOUR", 8, minimum=0)
-if GIFT_DELIVERY_HOUR > 23:
-    raise ImproperlyConfigured(
-        f"GIFT_DELIVERY_HOUR is an hour from 0 to 23, not {GIFT_DELIVERY_HOUR}"
-    )
-GIFT_REMINDER_DAYS = env_int("GIFT_REMINDER_DAYS", 7, minimum=1)
-GIFT_PAGE_LINK_DAYS = env_int("GIFT_PAGE_LINK_DAYS", 400, minimum=1)
-GIFT_ABANDONED_AFTER_DAYS = env_int("GIFT_ABANDONED_AFTER_DAYS", 2, minimum=1)
-GIFT_CODE_RATE_PER_IP = env_str("GIFT_CODE_RATE_PER_IP", "10/10m")
-GIFT_RESENDS_PER_DAY = env_int("GIFT_RESENDS_PER_DAY", 3, minimum=1)
-CELERY_BEAT_SCHEDULE["deliver-gifts"] = {
-    "task": "membership.tasks.deliver_due_gifts",
-    "schedule": env_int("GIFT_DELIVERY_SWEEP_SECONDS", 300, minimum=1),
-}
-CELERY_BEAT_SCHEDULE["gift-housekeeping"] = {
-    "task": "membership.tasks.gift_housekeeping",
-    "schedule": env_int("GIFT_HOUSEKEEPING_SECONDS", 3600, minimum=1),
-}
-
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -470,18 +328,3 @@ LOGGING = {
 }
 
 SENTRY_DSN = env_str("SENTRY_DSN")
-
-if _missing:
-    raise ImproperlyConfigured(
-        "With DEBUG off these settings must come from the environment: " + ", ".join(_missing)
-    )
-
-if SENTRY_DSN:
-    import sentry_sdk
-
-    sentry_sdk.init(
-        dsn=SENTRY_DSN,
-        environment=env_str("SENTRY_ENVIRONMENT", "development" if DEBUG else "production"),
-        send_default_pii=False,
-        traces_sample_rate=0.0,
-    )
