@@ -65,6 +65,18 @@ class Provenance:
     def with_wording(self, wording: Wording) -> "Provenance":
         return replace(self, wording=wording)
 
+    def columns(self) -> dict[str, str | None]:
+        """The provenance columns, named as the ledger (and a stored signup) names them."""
+        wording = self.wording
+        return {
+            "source": self.source,
+            "source_detail": self.detail,
+            "ip": self.ip,
+            "user_agent": self.user_agent,
+            "wording": str(wording.text) if wording else "",
+            "wording_version": wording.version if wording else "",
+        }
+
 
 def record(
     subscriber: Subscriber,
@@ -73,20 +85,9 @@ def record(
     provenance: Provenance,
 ) -> None:
     """Append one ledger line per list (or one for the whole subscriber with None)."""
-    wording = provenance.wording
     at = provenance.at or timezone.now()
+    columns = provenance.columns()
     ConsentEvent.objects.bulk_create(
-        ConsentEvent(
-            subscriber=subscriber,
-            at=at,
-            newsletter=newsletter,
-            action=action,
-            source=provenance.source,
-            source_detail=provenance.detail,
-            ip=provenance.ip,
-            user_agent=provenance.user_agent,
-            wording=str(wording.text) if wording else "",
-            wording_version=wording.version if wording else "",
-        )
+        ConsentEvent(subscriber=subscriber, at=at, newsletter=newsletter, action=action, **columns)
         for newsletter in newsletters
     )

@@ -87,18 +87,12 @@ def request_subscription(
     (SIGNUP_DISPATCH "poll") a poller in the worker finds the row (newsletters.dispatch);
     otherwise the task is queued here once the row commits.
     """
-    wording = provenance.wording
     request = SignupRequest.objects.record(
         SignupRequest(
             email=email,
             newsletter_ids=[n.pk for n in newsletters],
-            source=provenance.source,
-            source_detail=provenance.detail,
-            ip=provenance.ip,
-            user_agent=provenance.user_agent,
-            wording=str(wording.text) if wording else "",
-            wording_version=wording.version if wording else "",
             language=translation.get_language() or "",
+            **provenance.columns(),
         )
     )
     if settings.SIGNUP_DISPATCH == "publish":
