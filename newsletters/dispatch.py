@@ -24,8 +24,10 @@ POLL_SECONDS = 0.05
 WINDOW = timedelta(seconds=30)
 
 
-def poll(stop: threading.Event, interval: float = POLL_SECONDS) -> None:
-    """Hold the poller's lock and queue a task per new signup, until stop is set."""
+def poll(
+    stop: threading.Event, interval: float = POLL_SECONDS, done: threading.Event | None = None
+) -> None:
+    """Hold the poller's lock and queue a task per new signup, until stop (or done) is set."""
     import psycopg
     from django.db import connection
     from django.utils import timezone
@@ -34,9 +36,12 @@ def poll(stop: threading.Event, interval: float = POLL_SECONDS) -> None:
     from newsletters.models import SignupRequest
     from newsletters.tasks import process_signup
 
+    def halted() -> bool:
+        return stop.is_set() or (done is not None and done.is_set())
+
     table = SignupRequest._meta.db_table
     queued: dict[int, float] = {}
-    while not stop.is_set():
+    while not halted():
         try:
             params = connection.get_connection_params()
             with psycopg.connect(**params, autocommit=True) as conn:
@@ -45,7 +50,7 @@ def poll(stop: threading.Event, interval: float = POLL_SECONDS) -> None:
                     stop.wait(100 * interval)  # another worker polls; stand by
                     continue
                 log.info("signup poller: polling")
-                while not stop.is_set():
+                while not halted():
                     since = timezone.now() - WINDOW
                     rows = conn.execute(
                         f"SELECT id FROM {table} WHERE processed_at IS NULL"  # noqa: S608
@@ -80,8 +85,15 @@ class SignupPoller(bootsteps.StartStopStep):
 
         if settings.SIGNUP_DISPATCH != "poll":
             return
+        # A worker that stops before its blueprint counts as started (one embedded in another
+        # process, as in tests) skips its steps' stop(); its shutdown event is set either way,
+        # and the poller must not outlive its worker.
         self.thread = threading.Thread(
-            target=poll, args=(self.stop_event,), name="signup-poller", daemon=True
+            target=poll,
+            args=(self.stop_event,),
+            kwargs={"done": worker.blueprint.shutdown_complete},
+            name="signup-poller",
+            daemon=True,
         )
         self.thread.start()
 

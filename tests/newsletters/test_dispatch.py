@@ -104,3 +104,20 @@ def test_with_a_real_worker_the_confirmation_arrives_without_the_web_touching_th
     assert mail.outbox[0].subject == "Confirm your subscription"
     assert Subscription.objects.get().status == "pending"
     assert published_by_web == []
+
+
+def test_the_poller_stops_with_its_worker(polling, transactional_db):
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    def pollers():
+        return [t for t in threading.enumerate() if t.name == "signup-poller"]
+
+    app.conf.task_always_eager = False
+    try:
+        with start_worker(app, pool="threads", concurrency=1, perform_ping_check=False):
+            wait_for(lambda: len(pollers()) == 1, timeout=5)
+    finally:
+        app.conf.task_always_eager = True
+    wait_for(lambda: not pollers(), timeout=5)
