@@ -39,10 +39,6 @@ class SubscriberQuerySet(models.QuerySet["Subscriber"]):
             return self.alias(email_ci=Lower("email")).filter(email_ci=term)
         return self.alias(email_ci=Lower("email")).filter(email_ci__startswith=term)
 
-    def lock_for_email(self, email: str, source: str = "") -> "Subscriber":
-        """Return the subscriber for a normalised address, created if new, locked for update."""
-        return self.claim_for_email(email, source)[0]
-
     def claim_for_email(self, email: str, source: str = "") -> tuple["Subscriber", bool]:
         """The subscriber for a normalised address, locked for update, and whether it is new.
 

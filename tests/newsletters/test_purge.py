@@ -123,7 +123,7 @@ def test_a_reader_busy_signing_up_right_now_is_left_for_the_next_run(client, new
             connection.close()
 
     with transaction.atomic():
-        Subscriber.objects.lock_for_email("reader@example.org")  # as a signup does
+        Subscriber.objects.claim_for_email("reader@example.org")  # as a signup does
         thread = threading.Thread(target=purge_elsewhere)
         thread.start()
         thread.join(timeout=20)
