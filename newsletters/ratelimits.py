@@ -1,7 +1,8 @@
 """Fixed-window rate limits for reader-facing endpoints, shared through Redis.
 
-All of a request's counters are bumped in one pipelined round trip (a signup checks its IP and
-its address), which keeps the signup path close to the cost of a bare INSERT. Without Redis (a
+All of a request's counters are bumped in one round trip, by one small script (a signup checks
+its IP and its address): a pipeline of INCR and EXPIRE per counter cost the signup path twice
+the client CPU, on the path that has to stay close to the cost of a bare INSERT. Without Redis (a
 first run) the counters live in Django's cache. The limits fail open: when Redis is unreachable
 a signup still goes through, because losing a reader's signup is worse than letting a burst past.
 """
@@ -18,6 +19,7 @@ from django.conf import settings
 from django.core.cache import cache as django_cache
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
+from redis.commands.core import Script
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,7 @@ class Rate:
     period: int  # seconds
 
     @classmethod
+    @cache
     def parse(cls, text: str) -> "Rate":
         """Read "30/10m", "6/h" or "100/s"."""
         match = _RATE.match(text)
@@ -40,12 +43,29 @@ class Rate:
         return cls(limit=int(count), period=int(multiplier or 1) * _UNITS[unit])
 
 
+# Count a hit on each key; a key's window starts (and its expiry is set) with its first hit.
+_HIT_SCRIPT = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+  counts[i] = redis.call('INCR', key)
+  if counts[i] == 1 then redis.call('EXPIRE', key, ARGV[i]) end
+end
+return counts
+"""
+
+
 @cache
 def _redis() -> redis.Redis | None:
     url = settings.REDIS_URL
     if not url:
         return None
     return redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+
+
+@cache
+def _hit_script(client: redis.Redis) -> Script:
+    """The script, sent by its hash (and loaded first where the server does not know it)."""
+    return client.register_script(_HIT_SCRIPT)
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -85,12 +105,10 @@ def _hit(keys: list[tuple[str, Rate]]) -> list[int]:
             counts.append(django_cache.incr(key))
         return counts
     prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
-    pipe = client.pipeline(transaction=False)
-    for key, rate in keys:
-        pipe.incr(f"{prefix}:{key}")
-        pipe.expire(f"{prefix}:{key}", rate.period + 1, nx=True)
-    results = pipe.execute()
-    return [int(count) for count in results[::2]]
+    counts = _hit_script(client)(
+        keys=[f"{prefix}:{key}" for key, _ in keys], args=[rate.period + 1 for _, rate in keys]
+    )
+    return [int(count) for count in counts]
 
 
 def signup_limited(request: HttpRequest, email: str | None) -> bool:
