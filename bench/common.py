@@ -31,10 +31,23 @@ def recreate_database(url: str) -> None:
 
 
 def setup_django(url: str, *, migrate: bool) -> None:
-    """Point the real settings at the bench database; quiet logs; tasks need no broker."""
+    """Point the real settings at the bench database; quiet logs; tasks need no broker.
+
+    Production settings (DEBUG off), as a worker runs them: with DEBUG on, Django would wrap
+    every cursor to keep a log of its queries.
+    """
     sys.path.insert(0, str(ROOT))
     os.environ["DATABASE_URL"] = url
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ["DEBUG"] = "false"
+    os.environ.setdefault("SECRET_KEY", "bench-" + "x" * 50)
+    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+    os.environ.setdefault("SITE_URL", "http://127.0.0.1:8000")
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+    os.environ["EMAIL_BACKEND"] = "bench.backends.CountingESP"  # nothing is sent
+    os.environ.setdefault("DEFAULT_FROM_EMAIL", "Bench <bench@example.org>")
+    os.environ.setdefault("STRIPE_SECRET_KEY", "sk_test_bench_never_called")
+    os.environ.setdefault("STRIPE_WEBHOOK_SECRET", "whsec_bench_" + "s" * 24)
     os.environ["CELERY_BROKER_URL"] = "memory://"
     os.environ["VAR_DIR"] = str(OUT / "var")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
@@ -49,6 +62,7 @@ def setup_django(url: str, *, migrate: bool) -> None:
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
+        call_command("collectstatic", "--noinput", verbosity=0)  # pages are rendered as served
 
 
 def psycopg_url(url: str) -> str:
