@@ -13,7 +13,14 @@ from tests.newsletters.test_editions import make_readers
 
 pytestmark = pytest.mark.django_db
 
-MONDAY_9AM = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+def _next_monday_9am() -> datetime:
+    """A Monday at least a day ahead of the real clock, which made the fixtures' rows."""
+    today = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
+    return today + timedelta(days=7 - today.weekday() + (7 if today.weekday() == 6 else 0))
+
+
+MONDAY_9AM = _next_monday_9am()
 
 
 @pytest.fixture
