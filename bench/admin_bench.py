@@ -116,9 +116,13 @@ def main() -> None:
 
     some = Subscriber.objects.order_by("pk")[len(NAMES) * 1000 + 7]
     prefix = some.email[:9]
+    last_page = -(-Subscriber.objects.count() // 50)
     views = [
         ("subscriber list", "/admin/newsletters/subscriber/"),
         ("list, page 20", "/admin/newsletters/subscriber/?p=20"),
+        ("list, last page", f"/admin/newsletters/subscriber/?p={last_page}"),
+        ("filter: list, page 5000", "/admin/newsletters/subscriber/?newsletter=weekly-explainer"
+         "&p=5000"),
         ("search, whole address", f"/admin/newsletters/subscriber/?q={some.email.upper()}"),
         ("search, prefix", f"/admin/newsletters/subscriber/?q={prefix}"),
         ("search, short prefix", "/admin/newsletters/subscriber/?q=an"),

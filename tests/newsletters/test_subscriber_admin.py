@@ -119,6 +119,37 @@ def test_a_large_table_is_shown_with_an_estimate_and_never_counted_in_full(
     assert "1 subscriber\n" in small.content.decode().replace("</p>", "\n")
 
 
+def test_pages_deep_in_the_list_show_the_same_readers_found_by_their_keys_first(
+    admin_client, newsletters, monkeypatch
+):
+    for n in range(12):
+        reader = Subscriber.objects.create(email=f"r{n:02d}@example.org")
+        Subscription.objects.create(subscriber=reader, newsletter=newsletters["daily-briefing"])
+    monkeypatch.setattr("newsletters.admin.SubscriberAdmin.list_per_page", 5)
+    views = [{"p": p} for p in (1, 2, 3)] + [{"newsletter": "daily-briefing", "p": 3}]
+
+    def pages():
+        return [listed(admin_client.get(URL, view)) for view in views]
+
+    monkeypatch.setattr(pagination, "KEYS_FIRST_FROM", 10_000)
+    by_offset = pages()
+    monkeypatch.setattr(pagination, "KEYS_FIRST_FROM", 0)
+    with CaptureQueriesContext(connection) as queries:
+        by_keys = pages()
+    assert by_keys == by_offset
+    assert by_keys[:3] == [
+        [f"r{n:02d}@example.org" for n in range(top, max(top - 5, -1), -1)] for top in (11, 6, 1)
+    ]
+    assert by_keys[3] == by_keys[2]
+    keys_only = [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith('SELECT "newsletters_subscriber"."id" AS "pk" FROM')
+        and "OFFSET 5" in q["sql"]
+    ]
+    assert keys_only, "the second page looked its keys up on their own"
+
+
 def plan(sql, params):
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
