@@ -40,7 +40,7 @@ class EstimatedCountPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         keys = list(queryset.values_list("pk", flat=True)[bottom:top])
-        return self._get_page(queryset.filter(pk__in=keys), number, self)
+        return self._get_page(queryset.filter(pk__in=keys), number, self)  # type: ignore[attr-defined]
 
     @cached_property
     def count(self) -> int:
