@@ -57,6 +57,7 @@ class Chunk:
     rejected: list[Rejected] = field(default_factory=list)
     end_offset: int = 0
     last_row: int = 0
+    index: int = 0  # the chunk's place in the run, from 0: chunks commit in this order
 
     def __len__(self) -> int:
         return len(self.rows) + len(self.rejected)
