@@ -18,7 +18,7 @@ in their turn. (A database that lower-cases even ASCII its own way gets one lane
 
 import queue
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 
 from django.db import connection
 
@@ -84,10 +84,23 @@ def run(chunks: Iterable[Chunk], work: Callable[[Chunk], None], lanes: int, turn
     others before their commit, and is raised here once every lane has stopped.
     """
     numbered = _numbered(chunks, turns)
-    if lanes <= 1:
-        for chunk in numbered:
-            work(chunk)
-        return
+    try:
+        if lanes <= 1:
+            for chunk in numbered:
+                work(chunk)
+        else:
+            _in_lanes(numbered, work, lanes, turns)
+    finally:
+        # Stop whatever reads ahead (a thread parsing the next chunks) as soon as this stops.
+        numbered.close()
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+
+
+def _in_lanes(
+    numbered: Iterator[Chunk], work: Callable[[Chunk], None], lanes: int, turns: Turns
+) -> None:
     todo: queue.Queue[Chunk | None] = queue.Queue(maxsize=1)
     failures: list[BaseException] = []
 
@@ -125,7 +138,7 @@ def run(chunks: Iterable[Chunk], work: Callable[[Chunk], None], lanes: int, turn
         raise failures[0]
 
 
-def _numbered(chunks: Iterable[Chunk], turns: Turns) -> Iterable[Chunk]:
+def _numbered(chunks: Iterable[Chunk], turns: Turns) -> Generator[Chunk]:
     for index, chunk in enumerate(chunks):
         chunk.index = index
         turns.add(chunk, plain=all(row.key.isascii() for row in chunk.rows))
