@@ -51,27 +51,51 @@ def test_a_connection_dropped_while_confirming_leaves_nothing_half_done(newslett
     assert Subscription.objects.get().status == "active"
 
 
-def test_a_connection_dropped_before_a_signup_commits_keeps_no_trace(newsletters, monkeypatch):
+def test_a_signup_on_a_connection_that_died_goes_through_on_a_fresh_one(newsletters, monkeypatch):
+    """The signup skips Django's SELECT 1 health check: its INSERT finds the dead connection."""
     from newsletters import signup
 
     client = Client(raise_request_exception=False)
     real_record = signup.SignupRequest.objects.record
+    dropped = []
 
     def record_after_the_connection_drops(request):
         drop_this_connection()
+        dropped.append(connection.connection)
         return real_record(request)
 
     monkeypatch.setattr(signup.SignupRequest.objects, "record", record_after_the_connection_drops)
     response = client.post(
         "/newsletters/", {"email": "reader@example.org", "newsletters": "daily-briefing"}
     )
-    assert response.status_code == 500
-    assert "Something went wrong" in response.content.decode()
-    monkeypatch.undo()
-    # What Django does at the end of every request in production (the test client skips it).
-    connection.close_if_unusable_or_obsolete()
-    assert signup.SignupRequest.objects.count() == 0
+    assert response.status_code == 302
+    assert connection.connection is not dropped[0]  # a new connection wrote it
+    assert signup.SignupRequest.objects.count() == 1
+    assert OutboundEmail.objects.filter(kind="confirmation").count() == 1
+
+
+def test_a_signup_whose_database_is_gone_fails_cleanly_and_writes_nothing(newsletters, monkeypatch):
+    from django.db import OperationalError
+
+    from newsletters import signup
+
+    client = Client(raise_request_exception=False)
+    real_record = signup.SignupRequest.objects.record
+
+    def no_server(params):
+        raise OperationalError("the server is gone")
+
+    def record_with_no_database(request):
+        drop_this_connection()
+        monkeypatch.setattr(connection, "get_new_connection", no_server)
+        return real_record(request)
+
+    monkeypatch.setattr(signup.SignupRequest.objects, "record", record_with_no_database)
     response = client.post(
         "/newsletters/", {"email": "reader@example.org", "newsletters": "daily-briefing"}
     )
-    assert response.status_code == 302
+    assert response.status_code == 500
+    assert "Something went wrong" in response.content.decode()
+    monkeypatch.undo()
+    connection.close()
+    assert signup.SignupRequest.objects.count() == 0
