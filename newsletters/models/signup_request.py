@@ -78,7 +78,7 @@ def _insert(values: list[object]) -> int:
     """
     for attempt in (1, 2):
         kept = connection.connection is not None
-        connection.health_check_done = True
+        connection.health_check_done = True  # type: ignore[attr-defined]
         connection.ensure_connection()
         connection.validate_no_broken_transaction()
         try:
