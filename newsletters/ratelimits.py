@@ -1,9 +1,9 @@
 """Fixed-window rate limits for reader-facing endpoints, shared through Redis.
 
 All of a request's counters are bumped in one round trip, by one small script (a signup checks
-its IP and its address): a pipeline of INCR and EXPIRE per counter cost the signup path twice
-the client CPU, on the path that has to stay close to the cost of a bare INSERT. Without Redis (a
-first run) the counters live in Django's cache. The limits fail open: when Redis is unreachable
+its IP and its address): a pipeline of INCR and EXPIRE per counter took 40% more of the
+client's CPU, on the path that has to stay close to the cost of a bare INSERT. Without Redis
+(a first run) the counters live in Django's cache. The limits fail open: when Redis is unreachable
 a signup still goes through, because losing a reader's signup is worse than letting a burst past.
 """
 
