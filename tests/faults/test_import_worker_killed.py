@@ -3,64 +3,21 @@ after its last committed chunk, and every row is imported and reported exactly o
 
 import csv
 import io
-import os
-import signal
-import subprocess
-import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
-from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from newsletters.importing import run as running
 from newsletters.models import ConsentEvent, Subscriber, SubscriberImport, Subscription
+from tests import workers
 from tests.conftest import wait_for
-from tests.newsletters.conftest import report_rows
+from tests.newsletters.conftest import confirmed_elsewhere_import, report_rows
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 ROWS = 4_000
 CHUNK = 100
-
-
-def start_worker(media_root: Path) -> subprocess.Popen[bytes]:
-    db = django_settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
-        "MEDIA_ROOT": str(media_root),
-        "IMPORT_CHUNK_ROWS": str(CHUNK),
-        "IMPORT_LANES": "2",
-    }
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            "prefork",
-            "--concurrency",
-            "1",
-            "--loglevel",
-            "WARNING",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 def test_an_import_whose_worker_is_killed_resumes_with_every_row_once(media, newsletters, settings):
@@ -69,33 +26,24 @@ def test_an_import_whose_worker_is_killed_resumes_with_every_row_once(media, new
 
     settings.IMPORT_CHUNK_ROWS = CHUNK
     settings.IMPORT_LANES = 2
-    content = "Email Address,OPTIN_TIME,CONFIRM_TIME\n" + "".join(
-        f"reader{i}@example.org,2021-03-14 10:22:01,2021-03-14 10:25:40\n" for i in range(ROWS)
+    imported = confirmed_elsewhere_import(
+        [f"reader{i}@example.org" for i in range(ROWS)], newsletters["daily-briefing"]
     )
-    imported = SubscriberImport(
-        original_name="readers.csv",
-        file_size=len(content),
-        consent_basis=SubscriberImport.Basis.CONFIRMED_ELSEWHERE,
-        consent_note="Double opt-in on our Mailchimp form",
-    )
-    imported.file.save("readers.csv", ContentFile(content.encode()), save=False)
-    imported.save()
-    imported.newsletters.set([newsletters["daily-briefing"]])
 
     app.conf.task_always_eager = False
     with app.connection_for_write() as connection:
         connection.default_channel.queue_purge(app.conf.task_default_queue)
-    worker = start_worker(media)
+    worker = workers.start(
+        {"MEDIA_ROOT": str(media), "IMPORT_CHUNK_ROWS": str(CHUNK), "IMPORT_LANES": "2"}
+    )
     try:
         publish(run_import, imported.pk)
         wait_for(
             lambda: SubscriberImport.objects.get(pk=imported.pk).added >= ROWS // 4, timeout=60
         )
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=10)
+        workers.kill(worker)
     finally:
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGKILL)
+        workers.kill(worker)
         with app.connection_for_write() as connection:
             connection.default_channel.queue_purge(app.conf.task_default_queue)
         app.conf.task_always_eager = True

@@ -1,70 +1,33 @@
 """A worker killed in the middle of sending: every email still goes, and not twice where the
 outbox can tell (only a message the provider accepted just before the kill can repeat)."""
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import redis
-from django.conf import settings
 from django.utils import timezone
 
 from newsletters import outbox
 from newsletters.models import OutboundEmail
+from tests import workers
 from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 EMAILS = 30
 STALE_SECONDS = 3  # ten minutes in production; short here so the test need not wait them out
 
 
 def start_worker(record_url):
-    db = settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "EMAIL_BACKEND": "tests.fakes.RecordingESP",
-        "FAKE_ESP_RECORD_URL": record_url,
-        "FAKE_ESP_DELAY": "0.1",
-        "OUTBOX_STALE_CLAIM_SECONDS": str(STALE_SECONDS),
-    }
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            "prefork",
-            "--concurrency",
-            "1",
-            "--loglevel",
-            "WARNING",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    return workers.start(
+        {
+            "EMAIL_BACKEND": "tests.fakes.RecordingESP",
+            "FAKE_ESP_RECORD_URL": record_url,
+            "FAKE_ESP_DELAY": "0.1",
+            "OUTBOX_STALE_CLAIM_SECONDS": str(STALE_SECONDS),
+        }
     )
-
-
-def kill(worker):
-    os.killpg(worker.pid, signal.SIGKILL)
-    worker.wait(timeout=10)
 
 
 def test_a_killed_worker_loses_no_email_and_repeats_none_it_had_finished(newsletters, settings):
@@ -88,7 +51,7 @@ def test_a_killed_worker_loses_no_email_and_repeats_none_it_had_finished(newslet
     worker = start_worker(record_url)
     try:
         wait_for(lambda: accepted.llen("fake-esp:accepted") >= 8, timeout=60)
-        kill(worker)
+        workers.kill(worker)
         in_flight = set(
             OutboundEmail.objects.filter(status="sending").values_list("key", flat=True)
         )
@@ -101,7 +64,7 @@ def test_a_killed_worker_loses_no_email_and_repeats_none_it_had_finished(newslet
         outbox.sweep(now=timezone.now() + timedelta(seconds=10))
         wait_for(lambda: OutboundEmail.objects.filter(status="sent").count() == EMAILS, timeout=90)
     finally:
-        kill(worker)
+        workers.kill(worker)
         app.conf.task_always_eager = True
 
     keys = accepted.lrange("fake-esp:accepted", 0, -1)

@@ -68,3 +68,21 @@ def import_csv(media, store):
 def report_rows(imported):
     with open(imported.report.path, newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
+
+
+def confirmed_elsewhere_import(addresses, newsletter):
+    """A Mailchimp export of these addresses, each with its opt-in and confirmation times,
+    uploaded for one list as confirmed elsewhere (the test's `media` fixture keeps the file)."""
+    content = "Email Address,OPTIN_TIME,CONFIRM_TIME\n" + "".join(
+        f"{address},2021-03-14 10:22:01,2021-03-14 10:25:40\n" for address in addresses
+    )
+    imported = SubscriberImport(
+        original_name="readers.csv",
+        file_size=len(content),
+        consent_basis=SubscriberImport.Basis.CONFIRMED_ELSEWHERE,
+        consent_note="Double opt-in on our Mailchimp form",
+    )
+    imported.file.save("readers.csv", ContentFile(content.encode()), save=False)
+    imported.save()
+    imported.newsletters.set([newsletter])
+    return imported

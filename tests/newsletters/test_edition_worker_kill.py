@@ -1,53 +1,36 @@
 """A worker process killed in the middle of a batch: the others resume, and nobody gets it twice."""
 
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 from unittest import mock
-from urllib.parse import quote
 
 import pytest
-from django.db import connection
 
 from config.celery import app
 from newsletters import editions
 from newsletters.models import Edition, EditionRecipient
 from newsletters.tasks import deliver_edition
+from tests import workers
 from tests.conftest import wait_for
 from tests.newsletters.test_editions import make_readers
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 READERS = 30
 BATCH = 5
 
 
 def start_worker(record, hang_at_batch=0):
-    database = connection.settings_dict
-    login = quote(database["USER"], safe="")
-    if database["PASSWORD"]:
-        login += ":" + quote(database["PASSWORD"], safe="")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        # The test database, which this test's transactions really commit to.
-        "DATABASE_URL": (
-            f"postgres://{login}@{database['HOST'] or '127.0.0.1'}:"
-            f"{database['PORT'] or 5432}/{database['NAME']}"
-        ),
-        "EMAIL_BACKEND": "tests.fakes.HangingESP",
-        "RECORD_FILE": str(record),
-        "HANG_AT_BATCH": str(hang_at_batch),
-        "EDITION_BATCH_SIZE": str(BATCH),
-        "EDITION_SEND_TASKS": "1",
-        "LOG_LEVEL": "WARNING",
-    }
-    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo"]
-    command += ["--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"]
-    return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    return workers.start(
+        {
+            "EMAIL_BACKEND": "tests.fakes.HangingESP",
+            "RECORD_FILE": str(record),
+            "HANG_AT_BATCH": str(hang_at_batch),
+            "EDITION_BATCH_SIZE": str(BATCH),
+            "EDITION_SEND_TASKS": "1",
+        },
+        pool="solo",
+    )
 
 
 def publish_delivery(edition):
@@ -84,8 +67,7 @@ def test_a_killed_worker_leaves_its_batch_to_the_next_and_nobody_is_sent_it_twic
         assert len(recorded(record)) == 2 * BATCH
         assert EditionRecipient.objects.filter(edition=edition, status="sent").count() == 10
     finally:
-        os.killpg(first.pid, signal.SIGKILL)
-        first.wait(timeout=10)
+        workers.kill(first)
 
     # Its claim died with its connection: the third batch waits for any worker again.
     wait_for(lambda: EditionRecipient.objects.waiting(edition.pk).count() == READERS - 10)
@@ -99,8 +81,7 @@ def test_a_killed_worker_leaves_its_batch_to_the_next_and_nobody_is_sent_it_twic
             interval=0.1,
         )
     finally:
-        os.killpg(second.pid, signal.SIGTERM)
-        second.wait(timeout=30)
+        workers.kill(second, signal.SIGTERM)
 
     accepted = recorded(record)
     assert sorted(accepted) == sorted(reader.email for reader in readers)  # each exactly once

@@ -4,7 +4,6 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from newsletters.importing import lanes
@@ -12,7 +11,7 @@ from newsletters.importing import run as running
 from newsletters.importing.reader import Chunk
 from newsletters.importing.stores import PostgresStore
 from newsletters.models import ConsentEvent, Subscriber, SubscriberImport, Subscription
-from tests.newsletters.conftest import report_rows
+from tests.newsletters.conftest import confirmed_elsewhere_import, report_rows
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,22 +21,7 @@ def upload(media, newsletters, settings):
     settings.IMPORT_CHUNK_ROWS = 10
     settings.IMPORT_LANES = 2
 
-    def make(lines: list[str]) -> SubscriberImport:
-        content = "Email Address,OPTIN_TIME,CONFIRM_TIME\n" + "".join(
-            f"{line},2021-03-14 10:22:01,2021-03-14 10:25:40\n" for line in lines
-        )
-        imported = SubscriberImport(
-            original_name="readers.csv",
-            file_size=len(content),
-            consent_basis=SubscriberImport.Basis.CONFIRMED_ELSEWHERE,
-            consent_note="Double opt-in on our Mailchimp form",
-        )
-        imported.file.save("readers.csv", ContentFile(content.encode()), save=False)
-        imported.save()
-        imported.newsletters.set([newsletters["daily-briefing"]])
-        return imported
-
-    return make
+    return lambda addresses: confirmed_elsewhere_import(addresses, newsletters["daily-briefing"])
 
 
 def test_chunks_in_lanes_import_every_row_and_report_them_in_file_order(upload):
