@@ -41,7 +41,7 @@ CELERY_BEAT_SCHEDULE["purge-unconfirmed"] = {
 }
 
 # Imports, exports and the admin's counts.
-IMPORT_CHUNK_ROWS = env_int("IMPORT_CHUNK_ROWS", 20_000, minimum=1)
+IMPORT_CHUNK_ROWS = env_int("IMPORT_CHUNK_ROWS", 10_000, minimum=1)
 # Chunks in flight at once, each on a database connection of its own (PostgreSQL only).
 IMPORT_LANES = env_int("IMPORT_LANES", 2, minimum=1)
 IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", 200, minimum=1)
