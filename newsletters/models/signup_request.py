@@ -76,20 +76,23 @@ def _insert(values: list[object]) -> int:
     dead connection shows up as an error here instead. Outside a transaction nothing was
     written, so trying again cannot write twice.
     """
-    for attempt in (1, 2):
-        kept = connection.connection is not None
-        connection.health_check_done = True  # type: ignore[attr-defined]
-        connection.ensure_connection()
-        connection.validate_no_broken_transaction()
-        try:
-            with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-                cursor.execute(_insert_sql(), values, prepare=True)
-                return int(cursor.fetchone()[0])  # type: ignore[index]
-        except OperationalError:
-            if attempt == 2 or not kept or connection.in_atomic_block or connection.is_usable():
-                raise
-            connection.close()
-    raise AssertionError("unreachable")
+    kept = connection.connection is not None
+    try:
+        return _execute_insert(values)
+    except OperationalError:
+        if not kept or connection.in_atomic_block or connection.is_usable():
+            raise
+        connection.close()
+    return _execute_insert(values)
+
+
+def _execute_insert(values: list[object]) -> int:
+    connection.health_check_done = True  # type: ignore[attr-defined]
+    connection.ensure_connection()
+    connection.validate_no_broken_transaction()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(_insert_sql(), values, prepare=True)
+        return int(cursor.fetchone()[0])  # type: ignore[index]
 
 
 @cache
