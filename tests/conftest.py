@@ -32,14 +32,16 @@ def _email_through_anymail(settings):
 def _clear_cache():
     """Rate-limit counters live in Redis and lists in memory; each test starts with neither."""
     import config.celery
-    from newsletters import catalogue
+    from newsletters import catalogue, ratelimits
 
     cache.clear()
     catalogue.forget()
+    ratelimits.forget()
     config.celery._broker_paused_until = 0.0
     yield
     cache.clear()
     catalogue.forget()
+    ratelimits.forget()
     config.celery._broker_paused_until = 0.0
 
 
