@@ -97,9 +97,14 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
         data = _signup_data(request)
     except BadRequestBody as exc:
         return _json({"message": str(exc), "errors": exc.errors}, 400)
-    form = SignupForm(data)
-    valid = form.is_valid()
-    if ratelimits.signup_limited(request, form.cleaned_data["email"] if valid else None):
+    if html:
+        form = SignupForm(data)
+        valid = form.is_valid()
+        cleaned = form.cleaned_data
+    else:
+        cleaned, errors = SignupForm.check(data)
+        valid = not errors
+    if ratelimits.signup_limited(request, cleaned["email"] if valid else None):
         return _rate_limited(request, html)
     if not valid:
         if html:
@@ -109,14 +114,11 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
                 {"form": form, "wording": form.wording},
                 status=400,
             )
-        errors = {field: [str(m) for m in messages] for field, messages in form.errors.items()}
         return _json(
             {"message": _("Please correct the errors and try again."), "errors": errors}, 400
         )
     provenance = Provenance.from_request(request, ConsentEvent.Source.API, SIGNUP_WORDING)
-    signup.request_subscription(
-        form.cleaned_data["email"], form.cleaned_data["newsletters"], provenance
-    )
+    signup.request_subscription(cleaned["email"], cleaned["newsletters"], provenance)
     if html:
         return HttpResponseRedirect(
             settings.SITE_URL + reverse("newsletters:almost_there"), status=303

@@ -1,4 +1,4 @@
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from django import forms
@@ -94,12 +94,36 @@ class SignupForm(forms.Form):
         return normalise_email(self.cleaned_data["email"])
 
     def clean_website(self) -> str:
-        if self.cleaned_data["website"]:
-            raise ValidationError(
-                _("This form looks automated. If you are a person, empty the last field."),
-                code="honeypot",
-            )
-        return ""
+        return _empty_honeypot(self.cleaned_data["website"])
+
+    @classmethod
+    def check(cls, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+        """What is_valid() would decide for this data, as (cleaned data, errors by field),
+        without building a form: for the JSON endpoint, which renders nothing, and where a
+        form's own copies of its fields cost a tenth of the request. Every list on offer.
+        """
+        cleaned: dict[str, Any] = {}
+        errors: dict[str, list[str]] = {}
+        for name, field in cls.base_fields.items():
+            try:
+                value = field.clean(field.widget.value_from_datadict(data, {}, name))
+                cleaned[name] = _AFTER_FIELD[name](value) if name in _AFTER_FIELD else value
+            except ValidationError as error:
+                errors[name] = error.messages
+        return cleaned, errors
+
+
+def _empty_honeypot(value: str) -> str:
+    if value:
+        raise ValidationError(
+            _("This form looks automated. If you are a person, empty the last field."),
+            code="honeypot",
+        )
+    return ""
+
+
+# What the form's clean_<field> methods do after each field's own cleaning.
+_AFTER_FIELD = {"email": normalise_email, "website": _empty_honeypot}
 
 
 class PreferencesForm(forms.Form):
