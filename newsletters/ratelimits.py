@@ -25,7 +25,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from itertools import islice
 
 import redis
@@ -87,9 +87,13 @@ def _hit_script(client: redis.Redis) -> Script:
 def client_ip(request: HttpRequest) -> str | None:
     """The reader's address: REMOTE_ADDR, or the proxy header named in settings."""
     meta_key = settings.RATELIMIT_IP_META_KEY or "REMOTE_ADDR"
-    value = request.META.get(meta_key, "")
     # X-Forwarded-For lists the client first; anything that is not an address is dropped.
-    candidate = value.split(",")[0].strip()
+    return _address(request.META.get(meta_key, "").split(",")[0].strip())
+
+
+@lru_cache(maxsize=4096)
+def _address(candidate: str) -> str | None:
+    """The address in its standard form (parsing one costs as much as a rate limit's check)."""
     try:
         return str(ipaddress.ip_address(candidate))
     except ValueError:

@@ -5,6 +5,8 @@ from newsletters import api, archive_views, preference_views, views
 app_name = "newsletters"
 
 urlpatterns = [
+    # The busiest route first: resolving a path tries the patterns in order.
+    path("api/v1/subscriptions", api.subscriptions, name="api_subscriptions"),
     path("newsletters/", views.signup_page, name="signup"),
     path("newsletters/almost-there/", views.almost_there, name="almost_there"),
     path("newsletters/confirm/<str:token>/", views.confirm, name="confirm"),
@@ -35,5 +37,4 @@ urlpatterns = [
         archive_views.archive_edition,
         name="archive_edition",
     ),
-    path("api/v1/subscriptions", api.subscriptions, name="api_subscriptions"),
 ]
