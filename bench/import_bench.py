@@ -12,7 +12,8 @@ writes a Mailchimp-format CSV under bench/out/, then, in the same run and on the
 3. imports it again, which must change nothing;
 4. COPYs the rows the import writes for each reader (subscriber, subscription, ledger line),
    prepared in files beforehand, into copies of the service's own three tables with their
-   indexes: the floor for any import into this schema.
+   indexes: the floor for any import into this schema; and again over two connections
+   side by side, as the import's two lanes write.
 
 Prints rows/s for both, the ratio (target >= 0.5), and the import's peak memory
 (target < 300 MB). The baseline runs before and after the import; the faster is used.
@@ -27,6 +28,7 @@ import resource
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -102,24 +104,31 @@ def copy_baseline(url: str, path: Path) -> float:
     return elapsed
 
 
-def schema_floor(url: str, path: Path) -> float:
+def schema_floor(url: str, path: Path, lanes: int = 1) -> float:
     """Seconds to COPY the rows an import writes per reader (a subscriber, a subscription, a
     ledger line) straight into copies of the service's three tables, with their indexes.
 
     The lower bound for any import into this schema: no Python per row inside the timing (the
-    rows are prepared in files first), no lookups, no foreign-key checks.
+    rows are prepared in files first), no lookups, no foreign-key checks. With `lanes`, the
+    rows go in chunks of 10,000 dealt out to that many connections copying side by side, as
+    the import's lanes do.
     """
     import psycopg
 
     from newsletters.models import ConsentEvent, Subscriber, Subscription
 
-    prepared = {name: OUT / f"floor-{name}.tsv" for name in ("subscriber", "subscription", "event")}
+    names = ("subscriber", "subscription", "event")
+    prepared = [{name: OUT / f"floor-{name}-{lane}.tsv" for name in names} for lane in range(lanes)]
     stamp = "2026-01-01 00:00:00+00"
     with open(path, encoding="utf-8-sig", newline="") as source, contextlib.ExitStack() as stack:
-        out = {name: stack.enter_context(open(file, "w")) for name, file in prepared.items()}
+        outs = [
+            {name: stack.enter_context(open(file, "w")) for name, file in files.items()}
+            for files in prepared
+        ]
         rows = csv.reader(source)
         next(rows)
         for n, row in enumerate(rows, start=1):
+            out = outs[(n - 1) // 10_000 % lanes]
             local, _, domain = row[0].rpartition("@")
             out["subscriber"].write(f"{n}\t{local}@{domain.lower()}\timport\t{stamp}\t{stamp}\n")
             out["subscription"].write(f"{n}\t1\tactive\t{stamp}\t{stamp}\t{stamp}\n")
@@ -141,23 +150,30 @@ def schema_floor(url: str, path: Path) -> float:
             " wording, wording_version",
         ),
     ]
+
+    def lane(files: dict[str, Path]) -> None:
+        connect = psycopg.connect(psycopg_url(url), autocommit=True)
+        with connect as conn, conn.transaction(), conn.cursor() as cursor:
+            for _model, name, columns in copies:
+                sql = f"COPY floor_{name} ({columns}) FROM STDIN"
+                with cursor.copy(sql) as copy, open(files[name], "rb") as data:
+                    while block := data.read(1 << 20):
+                        copy.write(block)
+
     with psycopg.connect(psycopg_url(url), autocommit=True) as conn:
         for model, name, _columns in copies:
             table = model._meta.db_table
             conn.execute(f"DROP TABLE IF EXISTS floor_{name}")
             conn.execute(f"CREATE TABLE floor_{name} (LIKE {table} INCLUDING ALL)")
         started = time.perf_counter()
-        with conn.transaction(), conn.cursor() as cursor:
-            for _model, name, columns in copies:
-                sql = f"COPY floor_{name} ({columns}) FROM STDIN"
-                with cursor.copy(sql) as copy, open(prepared[name], "rb") as data:
-                    while block := data.read(1 << 20):
-                        copy.write(block)
+        with ThreadPoolExecutor(lanes) as pool:
+            list(pool.map(lane, prepared))
         elapsed = time.perf_counter() - started
         for _model, name, _columns in copies:
             conn.execute(f"DROP TABLE floor_{name}")
-    for file in prepared.values():
-        file.unlink()
+    for files in prepared:
+        for file in files.values():
+            file.unlink()
     return elapsed
 
 
@@ -228,6 +244,7 @@ def main() -> None:
     again = make_run(path)
     again_seconds, again_peak = timed_child(again)
     floor = schema_floor(url, path)
+    floor_two = schema_floor(url, path, lanes=2)
 
     done = SubscriberImport.objects.get(pk=first)
     redone = SubscriberImport.objects.get(pk=again)
@@ -244,6 +261,11 @@ def main() -> None:
     print(
         f"schema floor:   {floor_rate:>10,.0f} rows/s  ({floor:.1f}s: COPY of each reader's "
         f"three rows into copies of the service's tables; {floor_rate / copy_rate:.2f}x COPY)"
+    )
+    floor_two_rate = args.rows / floor_two
+    print(
+        f"floor, 2 lanes: {floor_two_rate:>10,.0f} rows/s  ({floor_two:.1f}s: the same over two "
+        f"connections side by side; {floor_two_rate / copy_rate:.2f}x COPY)"
     )
     print(f"import / floor: {import_rate / floor_rate:>10.2f}x")  # fmt: skip
     print(f"peak memory:    {peak_mb:>10.0f} MB       (target < 300)")

@@ -1,10 +1,11 @@
 """Signup throughput and commit-to-email latency, against a bare one-INSERT view in the same run.
 
-    .venv/bin/python -m bench.signup_bench [--seconds 20] [--connections 16]
+    .venv/bin/python -m bench.signup_bench [--rounds 5] [--seconds 10] [--connections 16]
 
 Part 1 drives POST /api/v1/subscriptions and the bare view (same middleware, same JSON body, one
 INSERT) under gunicorn with 4 sync workers, on PostgreSQL and Redis, with wrk at 16 connections,
-and prints requests/s, p99 and the ratio; and, for comparison, the bare view without Django's
+in rounds that run each back to back, and prints requests/s, p99, the CPU each request cost
+the serving processes, and the ratios; and, for comparison, the bare view without Django's
 per-request health check, which the signup's INSERT does without too. Part 2 sends a steady
 100 signups/s for a while with a Celery worker running and prints how long each confirmation
 took from its commit to reaching the email backend (a recording stand-in for the ESP).
@@ -66,7 +67,32 @@ end
 """
 
 
-def wrk(url: str, seconds: int, connections: int, script: str) -> dict[str, float]:
+def server_cpu(web_pid: int) -> float:
+    """CPU seconds used so far by what serves the requests: gunicorn's processes, PostgreSQL's
+    (with backends that have exited) and Redis. Not wrk, this process or anything else."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as handle:
+                stat = handle.read()
+        except OSError:
+            continue  # gone meanwhile
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        pid, ppid = int(entry.name), int(fields[1])
+        utime, stime, cutime, cstime = (int(n) for n in fields[11:15])
+        if pid == web_pid or ppid == web_pid or comm == "redis-server":
+            total += utime + stime
+        elif comm == "postgres":
+            total += utime + stime + cutime + cstime
+    return total / tick
+
+
+def wrk(url: str, seconds: int, connections: int, script: str, web_pid: int) -> dict[str, float]:
+    cpu_before = server_cpu(web_pid)
     result = subprocess.run(
         [
             "wrk",
@@ -84,7 +110,9 @@ def wrk(url: str, seconds: int, connections: int, script: str) -> dict[str, floa
         text=True,
         check=True,
     )
+    cpu = server_cpu(web_pid) - cpu_before
     out = result.stdout
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1))  # type: ignore[union-attr]
@@ -92,6 +120,7 @@ def wrk(url: str, seconds: int, connections: int, script: str) -> dict[str, floa
     errors = re.search(r"Socket errors:.*", out)
     return {
         "rps": rps,
+        "cpu_ms": cpu * 1000 / requests,
         "p50": p50,
         "p99": p99,
         "non_2xx": float(bad.group(1)) if bad else 0.0,
@@ -106,7 +135,7 @@ def _ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def throughput(port: int, seconds: int, connections: int, rounds: int) -> None:
+def throughput(port: int, web_pid: int, seconds: int, connections: int, rounds: int) -> None:
     base = f"http://127.0.0.1:{port}"
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(WRK_SCRIPT)
@@ -116,17 +145,24 @@ def throughput(port: int, seconds: int, connections: int, rounds: int) -> None:
         ("warm-up bare", "/bench/bare"),
         ("warm-up signup", "/api/v1/subscriptions"),
     ]:
-        wrk(base + path, 3, connections, script)
+        wrk(base + path, 3, connections, script, web_pid)
         print(f"  {label} done")
-    bare_runs, signup_runs, unchecked_runs = [], [], []
+    bare_runs: list[dict[str, float]] = []
+    signup_runs: list[dict[str, float]] = []
+    unchecked_runs: list[dict[str, float]] = []
     for n in range(rounds):
-        bare_runs.append(wrk(base + "/bench/bare", seconds, connections, script))
-        signup_runs.append(wrk(base + "/api/v1/subscriptions", seconds, connections, script))
-        unchecked_runs.append(wrk(base + "/bench/bare-unchecked", seconds, connections, script))
+        for runs, path in (
+            (bare_runs, "/bench/bare"),
+            (signup_runs, "/api/v1/subscriptions"),
+            (unchecked_runs, "/bench/bare-unchecked"),
+        ):
+            runs.append(wrk(base + path, seconds, connections, script, web_pid))
+        bare_run, signup_run = bare_runs[-1], signup_runs[-1]
         print(
-            f"  round {n + 1}: bare {bare_runs[-1]['rps']:.0f} req/s"
-            f" p99 {bare_runs[-1]['p99']:.1f} ms;"
-            f" signup {signup_runs[-1]['rps']:.0f} req/s p99 {signup_runs[-1]['p99']:.1f} ms;"
+            f"  round {n + 1}: bare {bare_run['rps']:.0f} req/s p99 {bare_run['p99']:.1f} ms"
+            f" {bare_run['cpu_ms']:.2f} ms CPU;"
+            f" signup {signup_run['rps']:.0f} req/s p99 {signup_run['p99']:.1f} ms"
+            f" {signup_run['cpu_ms']:.2f} ms CPU;"
             f" bare without health check {unchecked_runs[-1]['rps']:.0f} req/s"
         )
     bare = max(bare_runs, key=lambda r: r["rps"])
@@ -154,6 +190,22 @@ def throughput(port: int, seconds: int, connections: int, rounds: int) -> None:
         "  ratio per round:          "
         + ", ".join(f"{r:.2f}x" for r in paired)
         + f"   (median {statistics.median(paired):.2f}x)"
+    )
+    # What each request cost the server's processes, all of them, in CPU: on a machine whose
+    # cores the requests keep busy, throughput is the inverse of it, and it moves much less
+    # than requests/s with the machine's background load.
+    by_cpu = sorted(b["cpu_ms"] / s["cpu_ms"] for b, s in zip(bare_runs, signup_runs, strict=True))
+    print(
+        "  CPU per request:          bare "
+        + ", ".join(f"{r['cpu_ms']:.2f}" for r in bare_runs)
+        + " ms; signup "
+        + ", ".join(f"{r['cpu_ms']:.2f}" for r in signup_runs)
+        + " ms"
+    )
+    print(
+        "  ratio by CPU per request: "
+        + ", ".join(f"{r:.2f}x" for r in by_cpu)
+        + f"   (median {statistics.median(by_cpu):.2f}x)"
     )
     # The signup's INSERT skips Django's per-request health check (a SELECT 1 round trip) and
     # retries on a dead connection instead; this bare view skips it too, so the ratio against
@@ -243,9 +295,9 @@ def steady_latency(port: int, env: dict[str, str], seconds: int, rate: int) -> N
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steady-seconds", type=int, default=30)
     parser.add_argument("--rate", type=int, default=100)
     parser.add_argument("--port", type=int, default=8765)
@@ -265,7 +317,7 @@ def main() -> None:
     print(f"signup benchmark, {datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} cores")
     web = gunicorn(args.port, env, workers=args.workers)
     try:
-        throughput(args.port, args.seconds, args.connections, args.rounds)
+        throughput(args.port, web.pid, args.seconds, args.connections, args.rounds)
         steady_latency(args.port, env, args.steady_seconds, args.rate)
     finally:
         stop(web)
