@@ -79,27 +79,25 @@ class ConfirmationLink:
 
 def request_subscription(
     email: str, newsletters: Sequence[Newsletter], provenance: Provenance
-) -> SignupRequest:
-    """Commit a reader's signup as submitted and have a worker process it.
+) -> int:
+    """Commit a reader's signup as submitted and have a worker process it; the request's id.
 
     This is all a signup request does: one INSERT. The rest (subscriber, subscriptions, ledger,
     confirmation email) happens in process_request, off the reader's request. On PostgreSQL
     (SIGNUP_DISPATCH "poll") a poller in the worker finds the row (newsletters.dispatch);
     otherwise the task is queued here once the row commits.
     """
-    request = SignupRequest.objects.record(
-        SignupRequest(
-            email=email,
-            newsletter_ids=[n.pk for n in newsletters],
-            language=translation.get_language() or "",
-            **provenance.columns(),
-        )
+    pk = SignupRequest.objects.record(
+        email=email,
+        newsletter_ids=[n.pk for n in newsletters],
+        language=translation.get_language() or "",
+        **provenance.columns(),
     )
     if settings.SIGNUP_DISPATCH == "publish":
         from newsletters.tasks import process_signup
 
-        publish_on_commit(process_signup, request.pk)
-    return request
+        publish_on_commit(process_signup, pk)
+    return pk
 
 
 def process_request(pk: int) -> bool:

@@ -59,10 +59,10 @@ def test_a_signup_on_a_connection_that_died_goes_through_on_a_fresh_one(newslett
     real_record = signup.SignupRequest.objects.record
     dropped = []
 
-    def record_after_the_connection_drops(request):
+    def record_after_the_connection_drops(**values):
         drop_this_connection()
         dropped.append(connection.connection)
-        return real_record(request)
+        return real_record(**values)
 
     monkeypatch.setattr(signup.SignupRequest.objects, "record", record_after_the_connection_drops)
     response = client.post(
@@ -85,10 +85,10 @@ def test_a_signup_whose_database_is_gone_fails_cleanly_and_writes_nothing(newsle
     def no_server(params):
         raise OperationalError("the server is gone")
 
-    def record_with_no_database(request):
+    def record_with_no_database(**values):
         drop_this_connection()
         monkeypatch.setattr(connection, "get_new_connection", no_server)
-        return real_record(request)
+        return real_record(**values)
 
     monkeypatch.setattr(signup.SignupRequest.objects, "record", record_with_no_database)
     response = client.post(

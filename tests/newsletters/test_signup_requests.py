@@ -6,9 +6,15 @@ from django.utils import timezone, translation
 
 from newsletters import signup
 from newsletters.consent import SIGNUP_WORDING, Provenance
-from newsletters.models import ConsentEvent, OutboundEmail, Subscriber
+from newsletters.models import ConsentEvent, OutboundEmail, SignupRequest, Subscriber
 
 pytestmark = pytest.mark.django_db
+
+
+def _stored(pk):
+    """The request as its INSERT wrote it."""
+    return SignupRequest.objects.get(pk=pk)
+
 
 FORM = Provenance(
     source="form", detail="https://news.example/a", ip="203.0.113.9", wording=SIGNUP_WORDING
@@ -19,12 +25,18 @@ def test_a_signup_is_committed_as_submitted_and_processed_once(
     newsletters, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False) as queued:
-        request = signup.request_subscription(
-            "reader@example.org", [newsletters["daily-briefing"]], FORM
+        request = _stored(
+            signup.request_subscription("reader@example.org", [newsletters["daily-briefing"]], FORM)
         )
     assert len(queued) == 1  # one task, queued after commit
     assert Subscriber.objects.count() == 0
     assert request.newsletter_ids == [newsletters["daily-briefing"].pk]
+    assert (request.email, request.ip, request.source) == (
+        "reader@example.org",
+        "203.0.113.9",
+        "form",
+    )
+    assert request.wording == str(SIGNUP_WORDING.text) and request.processed_at is None
 
     with time_machine.travel(timezone.now() + timedelta(seconds=3)):
         assert signup.process_request(request.pk)
@@ -39,8 +51,8 @@ def test_a_signup_is_committed_as_submitted_and_processed_once(
 
 
 def test_a_list_hidden_before_processing_takes_no_signup(newsletters):
-    request = signup.request_subscription(
-        "reader@example.org", [newsletters["editors-picks"]], FORM
+    request = _stored(
+        signup.request_subscription("reader@example.org", [newsletters["editors-picks"]], FORM)
     )
     newsletters["editors-picks"].is_public = False
     newsletters["editors-picks"].save()
@@ -51,8 +63,8 @@ def test_a_list_hidden_before_processing_takes_no_signup(newsletters):
 
 def test_the_confirmation_is_written_in_the_readers_language(newsletters):
     with translation.override("uk"):
-        request = signup.request_subscription(
-            "reader@example.org", [newsletters["daily-briefing"]], FORM
+        request = _stored(
+            signup.request_subscription("reader@example.org", [newsletters["daily-briefing"]], FORM)
         )
     assert request.language == "uk"
     signup.process_request(request.pk)
@@ -60,8 +72,8 @@ def test_the_confirmation_is_written_in_the_readers_language(newsletters):
 
 
 def test_the_sweep_queues_requests_that_missed_their_worker(newsletters):
-    request = signup.request_subscription(
-        "reader@example.org", [newsletters["daily-briefing"]], FORM
+    request = _stored(
+        signup.request_subscription("reader@example.org", [newsletters["daily-briefing"]], FORM)
     )
     assert signup.sweep_requests() == 0  # a few seconds' grace for the on-commit queueing
     assert signup.sweep_requests(now=timezone.now() + timedelta(seconds=10)) == 1
@@ -75,8 +87,8 @@ def test_the_worker_that_processes_a_signup_sends_its_confirmation_itself(newsle
 
     from newsletters.tasks import process_signup, send_email
 
-    request = signup.request_subscription(
-        "reader@example.org", [newsletters["daily-briefing"]], FORM
+    request = _stored(
+        signup.request_subscription("reader@example.org", [newsletters["daily-briefing"]], FORM)
     )
     queued = []
     monkeypatch.setattr(send_email, "apply_async", lambda *a, **kw: queued.append(kw))
@@ -95,8 +107,8 @@ def test_a_confirmation_the_esp_refuses_for_now_is_queued_to_retry(
 
     settings.EMAIL_BACKEND = "tests.fakes.FlakyESP"
     FlakyESP.reset(failures=1, status=503)
-    request = signup.request_subscription(
-        "reader@example.org", [newsletters["daily-briefing"]], FORM
+    request = _stored(
+        signup.request_subscription("reader@example.org", [newsletters["daily-briefing"]], FORM)
     )
     queued = []
     monkeypatch.setattr(send_email, "apply_async", lambda *a, **kw: queued.append(kw))
