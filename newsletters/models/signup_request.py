@@ -24,6 +24,8 @@ class SignupRequestQuerySet(models.QuerySet["SignupRequest"]):
         values.setdefault("created_at", timezone.now())
         if connection.vendor != "postgresql":
             return int(self.create(**values).pk)
+        if unknown := values.keys() - _column_names():
+            raise TypeError(f"SignupRequest has no fields {sorted(unknown)}")
         return _insert([_parameter(field, values) for field in _insert_fields()])
 
     def due(self, now: datetime, grace: timedelta) -> "SignupRequestQuerySet":
@@ -103,6 +105,11 @@ def _parameter(field: models.Field[object, object], values: dict[str, object]) -
 @cache
 def _insert_fields() -> list[models.Field[object, object]]:
     return [f for f in SignupRequest._meta.concrete_fields if not f.primary_key]
+
+
+@cache
+def _column_names() -> frozenset[str]:
+    return frozenset(f.attname for f in _insert_fields())
 
 
 @cache

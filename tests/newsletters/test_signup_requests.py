@@ -117,3 +117,9 @@ def test_a_confirmation_the_esp_refuses_for_now_is_queued_to_retry(
     assert email.status == "pending" and email.attempts == 1
     (retry,) = queued
     assert retry["args"] == (email.pk,) and 20 < retry["countdown"] < 40
+
+
+def test_a_request_with_a_misnamed_column_is_refused_not_written(newsletters):
+    with pytest.raises(TypeError, match="emial"):
+        SignupRequest.objects.record(emial="reader@example.org", newsletter_ids=[1])
+    assert not SignupRequest.objects.exists()
